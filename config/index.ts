@@ -1,0 +1,143 @@
+import path from 'node:path';
+import dotenv from 'dotenv';
+import { z } from 'zod';
+import dbUrl from './database-url.cjs';
+import { applySecretFiles } from './env-file.js';
+import { persistedSessionSecret } from './session-secret.js';
+
+const { resolveDatabaseUrl, sequelizeOptionsFromUrl, projectRoot } = dbUrl;
+
+const bool = (fallback: boolean) =>
+  z
+    .enum(['true', 'false', '1', '0', 'yes', 'no'], { error: 'must be true or false' })
+    .default(fallback ? 'true' : 'false')
+    .transform((v) => v === 'true' || v === '1' || v === 'yes');
+const int = (fallback: number, min: number, max: number) => z.coerce.number().int().min(min).max(max).default(fallback);
+
+/**
+ * `trust proxy` as Express understands it: false (default: the client IP is the socket's), a hop count,
+ * or a comma-separated list of proxy addresses/subnets. Never plain `true`, which would trust any
+ * X-Forwarded-For sent by a client.
+ */
+const trustProxy = z
+  .string()
+  .default('false')
+  .transform((v, ctx) => {
+    if (v === 'false' || v === '0' || v === '') return false as const;
+    if (/^\d+$/.test(v)) return Number(v);
+    if (v === 'true') {
+      ctx.addIssue({ code: 'custom', message: "'true' trusts any client's X-Forwarded-For: give a hop count or proxy addresses" });
+      return z.NEVER;
+    }
+    const list = v.split(',').map((s) => s.trim()).filter(Boolean);
+    if (!list.every((s) => /^[0-9a-fA-F:.]+(\/\d{1,3})?$|^(loopback|linklocal|uniquelocal)$/.test(s))) {
+      ctx.addIssue({ code: 'custom', message: 'must be false, a hop count, or a comma-separated list of IP addresses/subnets' });
+      return z.NEVER;
+    }
+    return list;
+  });
+
+const schema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  HOST: z.string().min(1).default('127.0.0.1'),
+  PORT: int(3000, 0, 65535),
+  PUBLIC_URL: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL such as https://berth.example.org' }).optional(),
+  DATA_DIR: z.string().min(1).default(path.join(projectRoot, 'data')),
+  DATABASE_URL: z.string().min(1),
+  DB_POOL_MAX: int(10, 1, 200),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  SESSION_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+  SESSION_IDLE_MINUTES: int(60, 1, 7 * 24 * 60),
+  SESSION_ABSOLUTE_HOURS: int(12, 1, 24 * 30),
+  COOKIE_SECURE: z.enum(['auto', 'true', 'false']).default('auto'),
+  TRUST_PROXY: trustProxy,
+  BODY_LIMIT_KB: int(100, 1, 10_240),
+  RATE_LIMIT_WINDOW_MINUTES: int(15, 1, 24 * 60),
+  RATE_LIMIT_MAX: int(100, 1, 1_000_000),
+  PROXMOX_URL: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL such as https://pve.example.org:8006' }).optional(),
+  PROXMOX_TLS_VERIFY: bool(true),
+  PROXMOX_CA_FILE: z.string().optional(),
+  PROXMOX_FINGERPRINT: z.string().regex(/^([0-9A-Fa-f]{2}:){31}[0-9A-Fa-f]{2}$/, 'must be a SHA-256 fingerprint AA:BB:…').optional(),
+  PROXMOX_TIMEOUT_MS: int(15_000, 100, 600_000),
+  PROXMOX_ADMIN_GROUP: z.string().min(1).default('administrators'),
+  JOB_RUNNER_POLL_MS: int(500, 10, 60_000),
+  JOB_RUNNER_CWD: z.string().optional(),
+  TZ: z.string().default('Asia/Kolkata'),
+});
+
+type Parsed = z.infer<typeof schema>;
+
+export type Config = Readonly<
+  Omit<Parsed, 'SESSION_SECRET'> & {
+    SESSION_SECRET: string;
+    isProduction: boolean;
+    publicUrl: string;
+    database: ReturnType<typeof sequelizeOptionsFromUrl> & { url: string };
+  }
+>;
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super('Invalid configuration:\n' + problems.map((p) => `  - ${p}`).join('\n'));
+    this.name = 'ConfigError';
+  }
+}
+
+export interface LoadOptions {
+  /** The environment to read; defaults to process.env (plus .env, which never overrides it). */
+  env?: Record<string, string | undefined>;
+  /** Read `.env` from the working directory (entry points: yes; tests: no). */
+  dotenv?: boolean;
+}
+
+/**
+ * Parses the configuration once. Every problem is collected and thrown together in a ConfigError,
+ * so an operator fixes them all in one go. This module is the only reader of process.env.
+ */
+export function loadConfig(options: LoadOptions = {}): Config {
+  const base: Record<string, string | undefined> = { ...(options.env ?? process.env) };
+  if (options.dotenv ?? !options.env) {
+    const parsed = dotenv.config({ processEnv: {}, quiet: true }).parsed ?? {};
+    for (const [k, v] of Object.entries(parsed)) if (base[k] === undefined) base[k] = v;
+  }
+  const problems: string[] = [];
+  const env = applySecretFiles(base, problems);
+  // Empty strings mean "unset", as in most .env files.
+  for (const [k, v] of Object.entries(env)) if (v === '') delete env[k];
+  env.DATABASE_URL = resolveDatabaseUrl(env);
+
+  const result = schema.safeParse(env);
+  if (!result.success) {
+    for (const issue of result.error.issues) problems.push(`${issue.path.join('.') || 'config'}: ${issue.message}`);
+  }
+  let database: Config['database'] | undefined;
+  try {
+    database = { ...sequelizeOptionsFromUrl(env.DATABASE_URL), url: env.DATABASE_URL };
+  } catch (err) {
+    problems.push(`DATABASE_URL: ${(err as Error).message}`);
+  }
+  if (problems.length || !result.success || !database) throw new ConfigError(problems);
+
+  const c = result.data;
+  const sessionSecret = c.SESSION_SECRET ?? persistedSessionSecret(c.DATA_DIR);
+  return Object.freeze({
+    ...c,
+    SESSION_SECRET: sessionSecret,
+    isProduction: c.NODE_ENV === 'production',
+    publicUrl: (c.PUBLIC_URL ?? `http://${c.HOST}:${c.PORT}`).replace(/\/+$/, ''),
+    database: Object.freeze(database),
+  });
+}
+
+/** For entry points: load the configuration or print every problem and exit 1. */
+export function loadConfigOrExit(): Config {
+  try {
+    return loadConfig();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      console.error(err.message);
+      process.exit(1);
+    }
+    throw err;
+  }
+}

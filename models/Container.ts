@@ -1,0 +1,54 @@
+import { DataTypes, Model, type CreationOptional, type ForeignKey, type InferAttributes, type InferCreationAttributes, type Sequelize } from 'sequelize';
+import type { Node } from './Node.js';
+
+export const CONTAINER_STATUSES = ['unknown', 'creating', 'running', 'stopped', 'failed', 'deleting'] as const;
+export type ContainerStatus = (typeof CONTAINER_STATUSES)[number];
+
+/** An LXC container on a Proxmox node. `containerId` is the Proxmox VMID (name kept from the seed). */
+export class Container extends Model<InferAttributes<Container>, InferCreationAttributes<Container>> {
+  declare id: CreationOptional<number>;
+  declare hostname: string;
+  declare username: string | null;
+  declare osRelease: string | null;
+  declare nodeId: ForeignKey<Node['id']> | null;
+  declare containerId: number | null;
+  declare macAddress: string | null;
+  declare ipv4Address: string | null;
+  declare aiContainer: CreationOptional<string>;
+  declare status: CreationOptional<ContainerStatus>;
+  declare expiresAt: string | null;
+  declare purpose: string | null;
+  declare notes: string | null;
+  declare tags: string | null;
+  declare createdAt: CreationOptional<Date>;
+  declare updatedAt: CreationOptional<Date>;
+
+  static initModel(sequelize: Sequelize): typeof Container {
+    return Container.init(
+      {
+        id: { type: DataTypes.INTEGER, primaryKey: true, autoIncrement: true },
+        hostname: { type: DataTypes.STRING(255), allowNull: false, unique: true },
+        username: { type: DataTypes.STRING(191), allowNull: true },
+        osRelease: { type: DataTypes.STRING(191), allowNull: true },
+        nodeId: { type: DataTypes.INTEGER, allowNull: true },
+        containerId: { type: DataTypes.INTEGER, allowNull: true },
+        macAddress: { type: DataTypes.STRING(17), allowNull: true, unique: true },
+        ipv4Address: { type: DataTypes.STRING(45), allowNull: true, unique: true },
+        aiContainer: { type: DataTypes.STRING(50), allowNull: false, defaultValue: 'N' },
+        status: {
+          type: DataTypes.STRING(32),
+          allowNull: false,
+          defaultValue: 'unknown',
+          validate: { isIn: [CONTAINER_STATUSES as unknown as string[]] },
+        },
+        expiresAt: { type: DataTypes.DATEONLY, allowNull: true },
+        purpose: { type: DataTypes.STRING(255), allowNull: true },
+        notes: { type: DataTypes.TEXT, allowNull: true },
+        tags: { type: DataTypes.STRING(512), allowNull: true },
+        createdAt: DataTypes.DATE,
+        updatedAt: DataTypes.DATE,
+      },
+      { sequelize, tableName: 'Containers', modelName: 'Container' },
+    );
+  }
+}

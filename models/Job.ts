@@ -1,0 +1,48 @@
+import { DataTypes, Model, type CreationOptional, type InferAttributes, type InferCreationAttributes, type Sequelize } from 'sequelize';
+
+export const JOB_STATUSES = ['pending', 'running', 'success', 'failure', 'cancelled'] as const;
+export type JobStatusValue = (typeof JOB_STATUSES)[number];
+
+/** A unit of background work claimed and run by job-runner.ts. */
+export class Job extends Model<InferAttributes<Job>, InferCreationAttributes<Job>> {
+  declare id: CreationOptional<number>;
+  declare command: string;
+  declare status: CreationOptional<JobStatusValue>;
+  declare createdBy: string | null;
+  declare task: string | null;
+  declare params: string | null;
+  declare lockedBy: string | null;
+  declare lockedAt: Date | null;
+  declare startedAt: Date | null;
+  declare finishedAt: Date | null;
+  declare timeoutSeconds: number | null;
+  declare cancelRequestedAt: Date | null;
+  declare exitCode: number | null;
+  declare error: string | null;
+  declare createdAt: CreationOptional<Date>;
+  declare updatedAt: CreationOptional<Date>;
+
+  static initModel(sequelize: Sequelize): typeof Job {
+    return Job.init(
+      {
+        id: { type: DataTypes.INTEGER, primaryKey: true, autoIncrement: true },
+        command: { type: DataTypes.STRING(2000), allowNull: false },
+        status: { type: DataTypes.STRING(16), allowNull: false, defaultValue: 'pending', validate: { isIn: [JOB_STATUSES as unknown as string[]] } },
+        createdBy: { type: DataTypes.STRING(191), allowNull: true },
+        task: { type: DataTypes.STRING(64), allowNull: true },
+        params: { type: DataTypes.TEXT, allowNull: true },
+        lockedBy: { type: DataTypes.STRING(191), allowNull: true },
+        lockedAt: { type: DataTypes.DATE, allowNull: true },
+        startedAt: { type: DataTypes.DATE, allowNull: true },
+        finishedAt: { type: DataTypes.DATE, allowNull: true },
+        timeoutSeconds: { type: DataTypes.INTEGER, allowNull: true },
+        cancelRequestedAt: { type: DataTypes.DATE, allowNull: true },
+        exitCode: { type: DataTypes.INTEGER, allowNull: true },
+        error: { type: DataTypes.TEXT, allowNull: true },
+        createdAt: DataTypes.DATE,
+        updatedAt: DataTypes.DATE,
+      },
+      { sequelize, tableName: 'Jobs', modelName: 'Job' },
+    );
+  }
+}

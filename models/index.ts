@@ -1,0 +1,48 @@
+import type { Sequelize } from 'sequelize';
+import { Container } from './Container.js';
+import { Job } from './Job.js';
+import { JobStatus } from './JobStatus.js';
+import { Node } from './Node.js';
+import { RateLimit } from './RateLimit.js';
+import { Service } from './Service.js';
+import { Session } from './Session.js';
+import { User } from './User.js';
+
+export { Container, Job, JobStatus, Node, RateLimit, Service, Session, User };
+export type { Role } from './User.js';
+
+export interface Models {
+  User: typeof User;
+  Session: typeof Session;
+  Node: typeof Node;
+  Container: typeof Container;
+  Service: typeof Service;
+  Job: typeof Job;
+  JobStatus: typeof JobStatus;
+  RateLimit: typeof RateLimit;
+}
+
+/**
+ * Initialises every model on `sequelize` and wires the associations. Sequelize keeps model classes
+ * global, so one process works with one database at a time (tests included).
+ */
+export function initModels(sequelize: Sequelize): Models {
+  const models: Models = {
+    User: User.initModel(sequelize),
+    Session: Session.initModel(sequelize),
+    Node: Node.initModel(sequelize),
+    Container: Container.initModel(sequelize),
+    Service: Service.initModel(sequelize),
+    Job: Job.initModel(sequelize),
+    JobStatus: JobStatus.initModel(sequelize),
+    RateLimit: RateLimit.initModel(sequelize),
+  };
+  Node.hasMany(Container, { foreignKey: 'nodeId', as: 'containers' });
+  Container.belongsTo(Node, { foreignKey: 'nodeId', as: 'node' });
+  Container.hasMany(Service, { foreignKey: 'containerId', as: 'services', onDelete: 'CASCADE' });
+  Service.belongsTo(Container, { foreignKey: 'containerId', as: 'container' });
+  Job.hasMany(JobStatus, { foreignKey: 'jobId', as: 'chunks' });
+  JobStatus.belongsTo(Job, { foreignKey: 'jobId', as: 'job' });
+  User.hasMany(Session, { foreignKey: 'userId', as: 'sessions' });
+  return models;
+}

@@ -1,0 +1,71 @@
+import express, { type Express, type Request } from 'express';
+import type { Sequelize } from 'sequelize';
+import type { Config } from '../config/index.js';
+import type { Models } from '../models/index.js';
+import type { Logger } from './lib/logger.js';
+import { publicDir, viewsDir } from './lib/paths.js';
+import { renderWithLayout } from './lib/views.js';
+import { csrfLocals, csrfProtection } from './middlewares/csrf.js';
+import { currentUser } from './middlewares/currentUser.js';
+import { errorHandler, notFound } from './middlewares/errorHandler.js';
+import { flashLocals } from './middlewares/flash.js';
+import { publicRateLimit } from './middlewares/rateLimit.js';
+import { requestLogging } from './middlewares/requestLogging.js';
+import { securityHeaders } from './middlewares/securityHeaders.js';
+import { createSessionStore, sessions } from './middlewares/session.js';
+import { listRoutes, mountRoutes, type RouteInfo } from './routes/index.js';
+
+export interface AppDeps {
+  config: Config;
+  logger: Logger;
+  sequelize: Sequelize;
+  models: Models;
+}
+
+export interface BerthApp {
+  app: Express;
+  /** Stops the app's timers (session expiry sweep); the HTTP server is closed by its owner. */
+  stop(): void;
+}
+
+/** Builds the Express app: middleware in order, routes, 404/405, error handler. No listen(). */
+export function createApp(deps: AppDeps): BerthApp {
+  const { config, models } = deps;
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', config.TRUST_PROXY);
+  app.set('views', viewsDir);
+  app.set('view engine', 'ejs');
+  app.engine('ejs', renderWithLayout);
+  if (config.isProduction) app.enable('view cache');
+
+  app.use(requestLogging(deps.logger));
+  app.use(securityHeaders({ upgradeInsecureRequests: config.publicUrl.startsWith('https:') }));
+  app.use(express.static(publicDir, { index: false, maxAge: config.isProduction ? '1h' : 0 }));
+  app.use(express.json({ limit: `${config.BODY_LIMIT_KB}kb` }));
+  app.use(express.urlencoded({ extended: false, limit: `${config.BODY_LIMIT_KB}kb`, parameterLimit: 200 }));
+
+  const sessionStore = createSessionStore(deps.sequelize);
+  app.use(sessions(config, sessionStore));
+  app.use(currentUser(models, config));
+  app.use(csrfLocals);
+  app.use(flashLocals);
+  app.use((req, res, next) => {
+    res.locals.path = req.path;
+    res.locals.requestId = req.id;
+    next();
+  });
+  // A request no route answers gets its 404/405, not a CSRF error.
+  let routes: RouteInfo[] = [];
+  const isRouted = (req: Request) => routes.some((r) => r.method === req.method && r.match(req.path));
+  app.use(csrfProtection((req) => !isRouted(req)));
+
+  mountRoutes(app, { ...deps, publicLimit: publicRateLimit(config, models) });
+
+  routes = listRoutes(app);
+  const allowedMethods = (path: string) => [...new Set(routes.filter((r) => r.match(path)).map((r) => r.method))];
+  app.use(notFound(allowedMethods));
+  app.use(errorHandler);
+
+  return { app, stop: () => sessionStore.stopExpiringSessions() };
+}

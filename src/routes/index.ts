@@ -1,0 +1,55 @@
+import type { Express, RequestHandler } from 'express';
+import type { AppDeps } from '../app.js';
+import type { AccessLevel } from '../policies/access.js';
+import { authRoutes } from './auth.js';
+import { healthRoutes } from './health.js';
+import { homeRoutes } from './home.js';
+
+/** What every router gets: the app's dependencies plus shared middleware. */
+export interface RouteContext extends AppDeps {
+  /** The public routes' per-IP limit (RATE_LIMIT_MAX per RATE_LIMIT_WINDOW_MINUTES). */
+  publicLimit: RequestHandler;
+}
+
+/** The route table: one router per resource, each defining full paths, mounted at the root. */
+export function mountRoutes(app: Express, ctx: RouteContext): void {
+  app.use(healthRoutes(ctx));
+  app.use(authRoutes(ctx));
+  app.use(homeRoutes(ctx));
+}
+
+export interface RouteInfo {
+  method: string;
+  path: string;
+  accessLevel: AccessLevel | undefined;
+  match(path: string): boolean;
+}
+
+interface Layer {
+  route?: { path: string; methods: Record<string, boolean>; stack: Array<{ handle: { accessLevel?: AccessLevel } }> };
+  handle: { stack?: Layer[] };
+  match(path: string): boolean;
+}
+
+/**
+ * Every route registered on `app` with its method and declared access level: used to answer 405 for
+ * a known path with the wrong method, and by the test that fails when a route declares no policy.
+ */
+export function listRoutes(app: Express): RouteInfo[] {
+  const out: RouteInfo[] = [];
+  const walk = (stack: Layer[]) => {
+    for (const layer of stack) {
+      if (layer.route) {
+        const accessLevel = layer.route.stack.find((s) => s.handle.accessLevel)?.handle.accessLevel;
+        for (const method of Object.keys(layer.route.methods)) {
+          if (method === '_all') continue;
+          out.push({ method: method.toUpperCase(), path: layer.route.path, accessLevel, match: (p) => layer.match(p) });
+        }
+      } else if (layer.handle.stack) {
+        walk(layer.handle.stack);
+      }
+    }
+  };
+  walk((app as unknown as { router: { stack: Layer[] } }).router.stack);
+  return out;
+}

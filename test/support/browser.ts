@@ -1,0 +1,43 @@
+import fs from 'node:fs';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import type { Express } from 'express';
+import { chromium, type Browser } from 'playwright-core';
+import { projectRoot } from '../../src/lib/paths.js';
+import { track } from './resources.js';
+
+/** Debian's Chromium, headless, with no network chatter (the machine has no internet). */
+export async function launchBrowser(): Promise<Browser> {
+  const browser = await chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync'],
+  });
+  const untrack = track('chromium', () => browser.close());
+  const close = browser.close.bind(browser);
+  browser.close = async () => {
+    await untrack();
+    await close();
+  };
+  return browser;
+}
+
+/** Serves `app` on a free loopback port; tracked until closed. */
+export async function serve(app: Express): Promise<{ url: string; close(): Promise<void> }> {
+  const server: Server = await new Promise((resolve) => {
+    const s = app.listen(0, '127.0.0.1', () => resolve(s));
+  });
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const close = track(`http server ${url}`, () => new Promise<void>((resolve) => {
+    server.closeAllConnections();
+    server.close(() => resolve());
+  }));
+  return { url, close };
+}
+
+/** Where page tests save screenshots (kept by CI as artifacts). */
+export function artifactPath(name: string): string {
+  const dir = path.join(projectRoot, 'test-artifacts');
+  fs.mkdirSync(dir, { recursive: true });
+  return path.join(dir, name);
+}

@@ -1,0 +1,45 @@
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import mysql from 'mysql2/promise';
+import { testDatabaseTarget } from './target.js';
+
+export interface ScratchDatabase {
+  /** DATABASE_URL for Berth's config. */
+  url: string;
+  dialect: 'sqlite' | 'mysql';
+  drop(): Promise<void>;
+}
+
+/**
+ * A new, empty database on the run's target: a temporary SQLite file, or a new MariaDB database
+ * named berth_test_<random> on the target server. `drop()` removes it.
+ */
+export async function createScratchDatabase(): Promise<ScratchDatabase> {
+  const target = testDatabaseTarget();
+  const suffix = `${process.pid}_${crypto.randomBytes(4).toString('hex')}`;
+  if (target === 'sqlite') {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-test-'));
+    return {
+      url: `sqlite:${path.join(dir, 'berth.db')}`,
+      dialect: 'sqlite',
+      drop: async () => fs.rmSync(dir, { recursive: true, force: true }),
+    };
+  }
+  const name = `berth_test_${suffix}`;
+  const admin = await mysql.createConnection({ uri: target });
+  await admin.query(`CREATE DATABASE \`${name}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`);
+  await admin.end();
+  const url = new URL(target);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    dialect: 'mysql',
+    drop: async () => {
+      const conn = await mysql.createConnection({ uri: target });
+      await conn.query(`DROP DATABASE IF EXISTS \`${name}\``);
+      await conn.end();
+    },
+  };
+}

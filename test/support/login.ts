@@ -1,0 +1,22 @@
+import type { Test } from 'supertest';
+import type TestAgent from 'supertest/lib/agent.js';
+
+/** The CSRF token embedded in a rendered page's <meta name="csrf-token">. */
+export function csrfFrom(html: string): string {
+  const match = /<meta name="csrf-token" content="([^"]+)">/.exec(html);
+  if (!match) throw new Error('no csrf-token meta tag in the page');
+  return match[1];
+}
+
+/** Fetches a page with `agent` and returns its CSRF token (the agent keeps the session cookie). */
+export async function csrfToken(agent: TestAgent<Test>, path = '/login'): Promise<string> {
+  const res = await agent.get(path).set('Accept', 'text/html');
+  return csrfFrom(res.text);
+}
+
+/** Logs `agent` in through the real login form; throws unless the login succeeded. */
+export async function login(agent: TestAgent<Test>, username: string, password: string): Promise<void> {
+  const token = await csrfToken(agent);
+  const res = await agent.post('/login').type('form').send({ username, password, _csrf: token });
+  if (res.status !== 303) throw new Error(`login as ${username} failed: ${res.status} ${res.text.slice(0, 200)}`);
+}
