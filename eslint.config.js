@@ -12,7 +12,7 @@ export default tseslint.config(
         process: 'readonly', console: 'readonly', Buffer: 'readonly', URL: 'readonly',
         setTimeout: 'readonly', clearTimeout: 'readonly', setInterval: 'readonly', clearInterval: 'readonly',
         setImmediate: 'readonly', AbortController: 'readonly', fetch: 'readonly', TextDecoder: 'readonly',
-        document: 'readonly', window: 'readonly', HTMLFormElement: 'readonly', getComputedStyle: 'readonly', EventSource: 'readonly', FormData: 'readonly',
+        document: 'readonly', window: 'readonly', HTMLFormElement: 'readonly', EventSource: 'readonly', FormData: 'readonly',
         require: 'readonly', module: 'writable', __dirname: 'readonly',
       },
     },

@@ -36,9 +36,10 @@ describe('pages in Chromium: login and dashboard', function () {
       expect(await page.textContent('h1')).to.equal('Dashboard');
       expect(await page.textContent('.topbar-user')).to.contain(user.username).and.contain('admin');
       // The stylesheet loaded under the CSP: the sidebar is laid out as a grid column.
-      const columns = await page.$eval('.shell', (el) => getComputedStyle(el).gridTemplateColumns);
+      // Evaluated in the page (a string: the test's own TypeScript has no DOM types).
+      const columns: string = await page.evaluate("getComputedStyle(document.querySelector('.shell')).gridTemplateColumns");
       expect(columns.split(' ')).to.have.length(2);
-      const background = await page.$eval('body', (el) => getComputedStyle(el).backgroundColor);
+      const background: string = await page.evaluate('getComputedStyle(document.body).backgroundColor');
       expect(background).to.equal(colorScheme === 'dark' ? 'rgb(30, 30, 30)' : 'rgb(242, 242, 242)');
       await page.screenshot({ path: artifactPath(`dashboard-${colorScheme}.png`), fullPage: true });
       expect(problems).to.deep.equal([]);
