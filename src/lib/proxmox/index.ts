@@ -1,0 +1,16 @@
+// Public surface of Berth's Proxmox client. Import from here, not from the files behind it.
+export { createProxmoxClient, authenticateUser, listRealms, ProxmoxClient, DEFAULT_TIMEOUT_MS } from './client.js';
+export {
+  ProxmoxError, ProxmoxAuthError, ProxmoxPermissionError, ProxmoxTlsError, ProxmoxTimeoutError,
+  ProxmoxUnreachableError, ProxmoxTaskError, isProxmoxError,
+  type ProxmoxErrorKind, type ProxmoxErrorCode,
+} from './errors.js';
+export { TICKET_LIFETIME_MS } from './auth.js';
+export type { CreateContainerSpec, CloneContainerSpec, NetSpec } from './containers.js';
+export { formatNet } from './containers.js';
+export { isTaskSuccess, type WaitOptions } from './tasks.js';
+export { normalizeFingerprint } from './tls.js';
+export { parseUpid, formatUpid, type Upid } from './upid.js';
+export { parsePropertyString, formatPropertyString, macFromNet } from './property-string.js';
+export { toNumber } from './numbers.js';
+export type * from './types.js';

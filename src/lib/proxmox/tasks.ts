@@ -1,0 +1,106 @@
+// Worker tasks: every create/start/stop/delete returns a UPID and runs on; a failure shows only in
+// the task's exit status and last log line. `wait` polls the status like the GUI does and streams
+// new log lines (fetched with `start`) to a callback in order, awaiting it so no line is lost.
+import type { Proxmox } from 'proxmox-api';
+import { ProxmoxError, ProxmoxTaskError, ProxmoxTimeoutError } from './errors.js';
+import { coerceNumbers, toNumber } from './numbers.js';
+import { API_PREFIX, type Transport } from './transport.js';
+import type { TaskLogLine, TaskStatus } from './types.js';
+import { parseUpid } from './upid.js';
+
+export interface WaitOptions {
+  /** Called for each new log line, in order; awaited before the next one. */
+  onLog?: (line: string, n: number) => void | Promise<void>;
+  /** Poll interval (default 1000 ms, as the GUI). */
+  pollMs?: number;
+  /** Give up after this long (default: never). The task keeps running on the node. */
+  timeoutMs?: number;
+  signal?: AbortSignal;
+}
+
+const LOG_PAGE = 500;
+
+/** True for `OK` and `WARNINGS: n`, which Proxmox counts as success. */
+export function isTaskSuccess(exitstatus: string | undefined): boolean {
+  return exitstatus === 'OK' || (exitstatus ?? '').startsWith('WARNINGS');
+}
+
+function nodeOf(upid: string): string {
+  const p = parseUpid(upid);
+  if (!p) throw new ProxmoxError(`not a Proxmox task id: ${upid}`, { kind: 'protocol' });
+  return p.node;
+}
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason);
+    const t = setTimeout(() => { signal?.removeEventListener('abort', onAbort); resolve(); }, ms);
+    const onAbort = () => { clearTimeout(t); reject(signal!.reason); };
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+/** Task status, logs and waiting. Reached as `client.tasks`. */
+export class TaskApi {
+  constructor(private readonly api: Proxmox.Api, private readonly transport: Transport) {}
+
+  /** `GET /nodes/{node}/tasks/{upid}/status` (the node is read from the UPID). */
+  async status(upid: string): Promise<TaskStatus> {
+    const s = (await this.api.nodes.$(nodeOf(upid)).tasks.$(upid).status.$get()) as Record<string, unknown>;
+    return coerceNumbers(s, ['pid', 'pstart', 'starttime']) as TaskStatus;
+  }
+
+  /**
+   * `GET .../log?start=&limit=`: lines from 0-based offset `start`. `total` is the line count;
+   * Proxmox's "no content" placeholder for an empty log is dropped.
+   */
+  async log(upid: string, start = 0, limit = 50): Promise<{ lines: TaskLogLine[]; total: number }> {
+    const path = `${API_PREFIX}/nodes/${encodeURIComponent(nodeOf(upid))}/tasks/${encodeURIComponent(upid)}/log`;
+    const env = await this.transport.request('GET', path, { start, limit });
+    const total = toNumber(env.total) ?? 0;
+    const rows = Array.isArray(env.data) ? (env.data as Record<string, unknown>[]) : [];
+    const lines = total === 0 ? [] : rows.map((r) => ({ n: toNumber(r.n) ?? 0, t: String(r.t ?? '') }));
+    return { lines, total };
+  }
+
+  /** `GET /nodes/{node}/tasks`: finished tasks, newest first (`source: 'all'` adds running ones). */
+  async list(node: string, filter: { vmid?: number; typefilter?: string; source?: 'archive' | 'active' | 'all'; limit?: number } = {}): Promise<Record<string, unknown>[]> {
+    const rows = (await this.api.nodes.$(node).tasks.$get(filter as any)) as Record<string, unknown>[];
+    return rows.map((r) => coerceNumbers(r, ['pid', 'pstart', 'starttime', 'endtime']));
+  }
+
+  /**
+   * Wait until the task stops, streaming its log. Resolves with the final status when the exit
+   * status is OK or WARNINGS; rejects with ProxmoxTaskError otherwise, ProxmoxTimeoutError after
+   * `timeoutMs`, or the signal's reason when aborted.
+   */
+  async wait(upid: string, opts: WaitOptions = {}): Promise<TaskStatus> {
+    const pollMs = opts.pollMs ?? 1000;
+    const deadline = opts.timeoutMs === undefined ? Infinity : Date.now() + opts.timeoutMs;
+    let next = 0; // 0-based offset of the next unseen line
+    const drain = async () => {
+      for (;;) {
+        const { lines } = await this.log(upid, next, LOG_PAGE);
+        const fresh = lines.filter((l) => l.n > next);
+        for (const l of fresh) {
+          if (opts.onLog) await opts.onLog(l.t, l.n);
+          next = l.n;
+        }
+        if (lines.length < LOG_PAGE) return;
+      }
+    };
+    for (;;) {
+      opts.signal?.throwIfAborted();
+      const st = await this.status(upid);
+      if (opts.onLog) await drain();
+      if (st.status === 'stopped') {
+        if (!isTaskSuccess(st.exitstatus)) throw new ProxmoxTaskError(upid, st.exitstatus ?? 'unknown exit status');
+        return st;
+      }
+      if (Date.now() + pollMs > deadline) {
+        throw new ProxmoxTimeoutError(`Proxmox task ${upid} did not finish within ${opts.timeoutMs} ms`);
+      }
+      await sleep(pollMs, opts.signal);
+    }
+  }
+}

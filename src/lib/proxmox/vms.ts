@@ -1,0 +1,51 @@
+// QEMU VMs: Berth only reads them (inventory, sync). IPs come from the guest agent.
+import type { Proxmox } from 'proxmox-api';
+import { CONFIG_NUMBERS, GUEST_NUMBERS } from './containers.js';
+import { normalizeInterfaces, primaryIpv4 } from './interfaces.js';
+import { coerceNumbers } from './numbers.js';
+import { macFromNet } from './property-string.js';
+import type { GuestConfig, GuestInterface, GuestStatus, GuestSummary } from './types.js';
+
+/** Read-only VM calls. Reached as `client.vms`. */
+export class VmApi {
+  constructor(private readonly api: Proxmox.Api) {}
+
+  /** `GET /nodes/{node}/qemu`. */
+  async list(node: string): Promise<GuestSummary[]> {
+    const rows = (await this.api.nodes.$(node).qemu.$get()) as Record<string, unknown>[];
+    return rows.map((r) => coerceNumbers(r, GUEST_NUMBERS) as GuestSummary);
+  }
+
+  /** `GET .../qemu/{vmid}/config` (`memory` may arrive as a string; it is a number here). */
+  async config(node: string, vmid: number): Promise<GuestConfig> {
+    const cfg = (await this.api.nodes.$(node).qemu.$(vmid).config.$get()) as Record<string, unknown>;
+    return coerceNumbers(cfg, CONFIG_NUMBERS) as GuestConfig;
+  }
+
+  /** `GET .../qemu/{vmid}/status/current`. */
+  async status(node: string, vmid: number): Promise<GuestStatus> {
+    const s = (await this.api.nodes.$(node).qemu.$(vmid).status.current.$get()) as Record<string, unknown>;
+    return coerceNumbers(s, GUEST_NUMBERS) as GuestStatus;
+  }
+
+  /** MAC of `net0` (the model key carries it: `virtio=BC:24:11:...`). */
+  async mac(node: string, vmid: number): Promise<string | null> {
+    const cfg = await this.config(node, vmid);
+    return macFromNet(typeof cfg.net0 === 'string' ? cfg.net0 : undefined);
+  }
+
+  /**
+   * Interfaces reported by the guest agent. Throws a ProxmoxError (500) when no agent is
+   * configured, the VM is stopped or the agent is not running.
+   */
+  async interfaces(node: string, vmid: number): Promise<GuestInterface[]> {
+    const res = (await this.api.nodes.$(node).qemu.$(vmid).agent['network-get-interfaces'].$get()) as { result?: unknown };
+    return normalizeInterfaces(res?.result);
+  }
+
+  /** First non-loopback IPv4 from the agent, preferring the `net0` MAC. */
+  async ipv4(node: string, vmid: number): Promise<string | null> {
+    const [ifaces, mac] = await Promise.all([this.interfaces(node, vmid), this.mac(node, vmid)]);
+    return primaryIpv4(ifaces, mac);
+  }
+}
