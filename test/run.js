@@ -26,6 +26,10 @@ if (explicit && explicit !== 'none') targets.push(explicit);
 else if (!explicit && (await mariadbAnswers(DEFAULT_MARIADB))) targets.push(DEFAULT_MARIADB);
 else console.log(`MariaDB: not tested (${explicit === 'none' ? 'TEST_DATABASE_URL=none' : 'no MariaDB answered at 127.0.0.1:3306'}).`);
 
+// With no arguments, the whole suite; otherwise what the caller named (files, --grep …).
+const SUITE = ['test/unit/**/*.test.ts', 'test/integration/**/*.test.ts', 'test/e2e/**/*.test.ts'];
+const mochaArgs = process.argv.length > 2 ? process.argv.slice(2) : SUITE;
+
 const totals = { passes: 0, failures: 0, pending: 0 };
 let failedRun = false;
 for (const target of targets) {
@@ -33,7 +37,7 @@ for (const target of targets) {
   console.log(`\n=== ${label} ===`);
   const statsFile = path.join(os.tmpdir(), `berth-test-stats-${process.pid}-${label}.json`);
   fs.rmSync(statsFile, { force: true });
-  const result = spawnSync('npx', ['mocha', '--reporter', './test/support/reporter.cjs', ...process.argv.slice(2)], {
+  const result = spawnSync('npx', ['mocha', '--reporter', './test/support/reporter.cjs', ...mochaArgs], {
     stdio: 'inherit',
     env: { ...process.env, BERTH_TEST_DATABASE: target, BERTH_TEST_STATS: statsFile },
   });
