@@ -1,21 +1,42 @@
-// Berth's job runner daemon: config → database → wait for work. Claiming and running jobs arrive with
-// the job-runner issue; for now it connects, reports, and shuts down cleanly on SIGTERM/SIGINT.
+// Berth's job runner daemon: config → database → runner → signals. The logic is in src/jobs/
+// (docs/jobs.md). SIGTERM/SIGINT stop claiming, cancel the running jobs (process group: SIGTERM, then
+// SIGKILL after JOB_CANCEL_GRACE_SECONDS), record them as cancelled and exit, within systemd's
+// TimeoutStopSec (45 s in systemd/berth-job-runner.service).
 import { loadConfigOrExit } from './config/index.js';
 import { openDatabase } from './src/lib/db/index.js';
 import { createLogger } from './src/lib/logger.js';
+import { JobRunner, runnerOptionsFromConfig } from './src/jobs/runner.js';
 
 const config = loadConfigOrExit();
 const logger = createLogger(config.LOG_LEVEL).child({ component: 'job-runner' });
 
-const db = await openDatabase(config, logger);
-logger.info({ database: config.database.dialect, pollMs: config.JOB_RUNNER_POLL_MS }, 'job runner connected; waiting');
-const idle = setInterval(() => {}, 60_000);
+try {
+  const db = await openDatabase(config, logger);
+  const runner = new JobRunner(runnerOptionsFromConfig(config, { sequelize: db.sequelize, models: db.models, logger }));
+  await runner.start();
 
-const stop = async (signal: string) => {
-  logger.info({ signal }, 'job runner stopping');
-  clearInterval(idle);
-  await db.close();
-  process.exit(0);
-};
-process.on('SIGTERM', () => void stop('SIGTERM'));
-process.on('SIGINT', () => void stop('SIGINT'));
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'job runner stopping');
+    // A hard limit below systemd's stop timeout, in case the database never answers again.
+    setTimeout(() => {
+      logger.error('job runner did not stop in time; exiting');
+      process.exit(1);
+    }, 40_000).unref();
+    try {
+      await runner.stop(signal);
+      await db.close();
+      process.exit(0);
+    } catch (err) {
+      logger.error({ err }, 'job runner stopped with an error');
+      process.exit(1);
+    }
+  };
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', () => void stop('SIGINT'));
+} catch (err) {
+  logger.fatal({ err }, 'job runner startup failed');
+  process.exit(1);
+}

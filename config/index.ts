@@ -60,8 +60,36 @@ const schema = z.object({
   PROXMOX_FINGERPRINT: z.string().regex(/^([0-9A-Fa-f]{2}:){31}[0-9A-Fa-f]{2}$/, 'must be a SHA-256 fingerprint AA:BB:…').optional(),
   PROXMOX_TIMEOUT_MS: int(15_000, 100, 600_000),
   PROXMOX_ADMIN_GROUP: z.string().min(1).default('administrators'),
+  SMTP_HOST: z.string().min(1).optional(),
+  SMTP_PORT: int(587, 1, 65535),
+  SMTP_SECURE: z.enum(['none', 'starttls', 'tls'], { error: 'must be none, starttls or tls' }).default('starttls'),
+  SMTP_USER: z.string().min(1).optional(),
+  SMTP_PASSWORD: z.string().min(1).optional(),
+  SMTP_TLS_VERIFY: bool(true),
+  SMTP_TIMEOUT_MS: int(10_000, 100, 120_000),
+  MAIL_FROM: z.string().min(3).default('Berth <berth@localhost>'),
+  ADMIN_EMAILS: z
+    .string()
+    .default('')
+    .transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean))
+    .pipe(z.array(z.email('must be a comma-separated list of email addresses'))),
+  LOGIN_MAX_FAILURES: int(5, 1, 1000),
+  LOGIN_MAX_FAILURES_PER_IP: int(50, 1, 100_000),
+  LOGIN_LOCKOUT_MINUTES: int(15, 1, 24 * 60),
+  API_TOKEN_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+  PASSWORD_LINK_HOURS: int(72, 1, 30 * 24),
   JOB_RUNNER_POLL_MS: int(500, 10, 60_000),
   JOB_RUNNER_CWD: z.string().optional(),
+  JOB_RUNNER_CONCURRENCY: int(4, 1, 256),
+  JOB_TIMEOUT_SECONDS: int(3600, 1, 7 * 24 * 3600),
+  JOB_OUTPUT_MAX_BYTES: int(10 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
+  JOB_OUTPUT_FLUSH_MS: int(100, 5, 10_000),
+  JOB_OUTPUT_BUFFER_MAX_BYTES: int(16 * 1024 * 1024, 64 * 1024, 1024 * 1024 * 1024),
+  JOB_HEARTBEAT_SECONDS: int(5, 1, 3600),
+  JOB_STALE_SECONDS: int(30, 2, 24 * 3600),
+  JOB_CANCEL_GRACE_SECONDS: int(10, 0, 600),
+  JOB_STREAM_POLL_MS: int(200, 10, 10_000),
+  READY_REQUIRES_RUNNER: bool(false),
   TZ: z.string().default('Asia/Kolkata'),
 });
 

@@ -14,6 +14,14 @@ export class User extends Model<InferAttributes<User>, InferCreationAttributes<U
   declare role: CreationOptional<Role>;
   declare disabled: CreationOptional<boolean>;
   declare lastLoginAt: Date | null;
+  /** Member of PROXMOX_ADMIN_GROUP at the last Proxmox login (kept apart from `role`, Berth's own flag). */
+  declare proxmoxAdmin: CreationOptional<boolean>;
+  /** The account stops working after this moment (e.g. an intern's end date); null: no end. */
+  declare expiresAt: CreationOptional<Date | null>;
+  /** HMAC of the one-time set-password token emailed at approval or reset; null when none is open. */
+  declare passwordSetupHash: CreationOptional<string | null>;
+  declare passwordSetupExpiresAt: CreationOptional<Date | null>;
+  declare passwordChangedAt: CreationOptional<Date | null>;
   declare createdAt: CreationOptional<Date>;
   declare updatedAt: CreationOptional<Date>;
 
@@ -29,6 +37,11 @@ export class User extends Model<InferAttributes<User>, InferCreationAttributes<U
         role: { type: DataTypes.STRING(16), allowNull: false, defaultValue: 'user', validate: { isIn: [ROLES as unknown as string[]] } },
         disabled: { type: DataTypes.BOOLEAN, allowNull: false, defaultValue: false },
         lastLoginAt: { type: DataTypes.DATE, allowNull: true },
+        proxmoxAdmin: { type: DataTypes.BOOLEAN, allowNull: false, defaultValue: false },
+        expiresAt: { type: DataTypes.DATE, allowNull: true },
+        passwordSetupHash: { type: DataTypes.STRING(64), allowNull: true, unique: true },
+        passwordSetupExpiresAt: { type: DataTypes.DATE, allowNull: true },
+        passwordChangedAt: { type: DataTypes.DATE, allowNull: true },
         createdAt: DataTypes.DATE,
         updatedAt: DataTypes.DATE,
       },

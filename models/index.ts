@@ -1,6 +1,9 @@
 import type { Sequelize } from 'sequelize';
+import { AccountRequest } from './AccountRequest.js';
+import { ApiToken } from './ApiToken.js';
 import { Container } from './Container.js';
 import { Job } from './Job.js';
+import { JobRunner } from './JobRunner.js';
 import { JobStatus } from './JobStatus.js';
 import { Node } from './Node.js';
 import { RateLimit } from './RateLimit.js';
@@ -8,8 +11,10 @@ import { Service } from './Service.js';
 import { Session } from './Session.js';
 import { User } from './User.js';
 
+export { JobRunner };
 export { Container, Job, JobStatus, Node, RateLimit, Service, Session, User };
 export type { Role } from './User.js';
+export { AccountRequest, ApiToken };
 
 export interface Models {
   User: typeof User;
@@ -19,7 +24,10 @@ export interface Models {
   Service: typeof Service;
   Job: typeof Job;
   JobStatus: typeof JobStatus;
+  JobRunner: typeof JobRunner;
   RateLimit: typeof RateLimit;
+  AccountRequest: typeof AccountRequest;
+  ApiToken: typeof ApiToken;
 }
 
 /**
@@ -35,7 +43,10 @@ export function initModels(sequelize: Sequelize): Models {
     Service: Service.initModel(sequelize),
     Job: Job.initModel(sequelize),
     JobStatus: JobStatus.initModel(sequelize),
+    JobRunner: JobRunner.initModel(sequelize),
     RateLimit: RateLimit.initModel(sequelize),
+    AccountRequest: AccountRequest.initModel(sequelize),
+    ApiToken: ApiToken.initModel(sequelize),
   };
   Node.hasMany(Container, { foreignKey: 'nodeId', as: 'containers' });
   Container.belongsTo(Node, { foreignKey: 'nodeId', as: 'node' });
@@ -44,5 +55,7 @@ export function initModels(sequelize: Sequelize): Models {
   Job.hasMany(JobStatus, { foreignKey: 'jobId', as: 'chunks' });
   JobStatus.belongsTo(Job, { foreignKey: 'jobId', as: 'job' });
   User.hasMany(Session, { foreignKey: 'userId', as: 'sessions' });
+  User.hasMany(ApiToken, { foreignKey: 'userId', as: 'apiTokens', onDelete: 'CASCADE' });
+  ApiToken.belongsTo(User, { foreignKey: 'userId', as: 'user' });
   return models;
 }

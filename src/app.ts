@@ -5,6 +5,7 @@ import type { Models } from '../models/index.js';
 import type { Logger } from './lib/logger.js';
 import { publicDir, viewsDir } from './lib/paths.js';
 import { renderWithLayout } from './lib/views.js';
+import { bearerToken, isBearerRequest, unlessBearer } from './middlewares/bearerToken.js';
 import { csrfLocals, csrfProtection } from './middlewares/csrf.js';
 import { currentUser } from './middlewares/currentUser.js';
 import { errorHandler, notFound } from './middlewares/errorHandler.js';
@@ -46,7 +47,9 @@ export function createApp(deps: AppDeps): BerthApp {
   app.use(express.urlencoded({ extended: false, limit: `${config.BODY_LIMIT_KB}kb`, parameterLimit: 200 }));
 
   const sessionStore = createSessionStore(deps.sequelize);
-  app.use(sessions(config, sessionStore));
+  // An API token authenticates alone, before (and instead of) the cookie session.
+  app.use(bearerToken(models, config));
+  app.use(unlessBearer(sessions(config, sessionStore)));
   app.use(currentUser(models, config));
   app.use(csrfLocals);
   app.use(flashLocals);
@@ -58,7 +61,8 @@ export function createApp(deps: AppDeps): BerthApp {
   // A request no route answers gets its 404/405, not a CSRF error.
   let routes: RouteInfo[] = [];
   const isRouted = (req: Request) => routes.some((r) => r.method === req.method && r.match(req.path));
-  app.use(csrfProtection((req) => !isRouted(req)));
+  // Bearer-token requests need no CSRF token: a browser cannot add that header cross-site.
+  app.use(csrfProtection((req) => !isRouted(req) || (isBearerRequest(req) && req.apiToken !== undefined)));
 
   mountRoutes(app, { ...deps, publicLimit: publicRateLimit(config, models) });
 

@@ -4,29 +4,34 @@ import { safeRedirectPath } from '../lib/safe-redirect.js';
 import { wantsJson } from '../middlewares/errorHandler.js';
 import { parseInput } from '../middlewares/validate.js';
 import { access } from '../policies/access.js';
-import { authenticateLocal, LOGIN_FAILED } from '../services/authenticateLocal.js';
+import { LOCAL_REALM, LoginService } from '../services/login.js';
 import { endSession, startSession } from '../services/sessionLogin.js';
 import { loginInput } from './auth.schema.js';
 import type { RouteContext } from './index.js';
 
 /** Login and logout. A fresh install (no users yet) shows how to create the first admin instead. */
-export function authRoutes({ models, publicLimit }: RouteContext) {
+export function authRoutes({ models, config, logger, publicLimit }: RouteContext) {
   const router = Router();
+  const logins = new LoginService(models, config, logger);
 
-  function renderLogin(req: Request, res: Response, status: number, error?: string, fields?: Record<string, string>) {
+  async function renderLogin(req: Request, res: Response, status: number, error?: string, fields?: Record<string, string>) {
+    const realms = logins.proxmox.configured ? await logins.proxmox.realmChoices() : [];
+    const body = req.body as Record<string, unknown> | undefined;
+    const chosen = typeof body?.realm === 'string' ? body.realm : (realms.find((r) => r.default)?.realm ?? LOCAL_REALM);
     res.status(status).render('auth/login', {
       title: 'Log in',
       error,
       fields: fields ?? {},
-      values: { username: typeof req.body?.username === 'string' ? req.body.username : '' },
-      next: safeRedirectPath(req.body?.next ?? req.query.next, ''),
+      values: { username: typeof body?.username === 'string' ? body.username : '', realm: chosen },
+      realms,
+      next: safeRedirectPath(body?.next ?? req.query.next, ''),
     });
   }
 
   router.get('/login', access.public, publicLimit, async (req, res) => {
     if (req.user) return res.redirect(303, safeRedirectPath(req.query.next));
     if ((await models.User.count()) === 0) return res.render('auth/first-admin', { title: 'Welcome to Berth' });
-    renderLogin(req, res, 200);
+    await renderLogin(req, res, 200);
   });
 
   router.post('/login', access.public, publicLimit, async (req, res) => {
@@ -37,15 +42,14 @@ export function authRoutes({ models, publicLimit }: RouteContext) {
       if (err instanceof ValidationError && !wantsJson(req)) return renderLogin(req, res, 422, err.message, err.fields);
       throw err;
     }
-    const user = await authenticateLocal(models, input.username, input.password);
-    if (!user) {
-      req.log.info({ username: input.username }, 'login failed');
-      if (wantsJson(req)) return res.status(401).json({ error: LOGIN_FAILED });
-      return renderLogin(req, res, 401, LOGIN_FAILED);
+    const outcome = await logins.logIn({ username: input.username, realm: input.realm, password: input.password, ip: req.ip ?? '' });
+    if (!outcome.ok) {
+      req.log.info({ username: input.username, realm: input.realm, status: outcome.status }, 'login failed');
+      if (wantsJson(req)) return res.status(outcome.status).json({ error: outcome.message, ...(outcome.fields ? { fields: outcome.fields } : {}) });
+      return renderLogin(req, res, outcome.status, outcome.message, outcome.fields);
     }
-    await startSession(req, user);
-    await user.update({ lastLoginAt: new Date() });
-    req.log.info({ userId: user.id }, 'login succeeded');
+    await startSession(req, outcome.user);
+    req.log.info({ userId: outcome.user.id, realm: outcome.user.realm }, 'login succeeded');
     const redirect = safeRedirectPath(input.next);
     if (wantsJson(req)) return res.json({ success: true, redirect });
     res.redirect(303, redirect);

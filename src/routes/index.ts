@@ -1,9 +1,17 @@
 import type { Express, RequestHandler } from 'express';
 import type { AppDeps } from '../app.js';
 import type { AccessLevel } from '../policies/access.js';
+import { accountRequestRoutes } from './account-requests.js';
+import { accountRoutes } from './account.js';
 import { authRoutes } from './auth.js';
 import { healthRoutes } from './health.js';
 import { homeRoutes } from './home.js';
+import { mailRoutes } from './mail.js';
+import { registerRoutes } from './register.js';
+import { tokenRoutes } from './tokens.js';
+import { userRoutes } from './users.js';
+import { jobsRoutes } from './jobs.js';
+import { streamRoutes } from './stream.js';
 
 /** What every router gets: the app's dependencies plus shared middleware. */
 export interface RouteContext extends AppDeps {
@@ -16,6 +24,14 @@ export function mountRoutes(app: Express, ctx: RouteContext): void {
   app.use(healthRoutes(ctx));
   app.use(authRoutes(ctx));
   app.use(homeRoutes(ctx));
+  app.use(registerRoutes(ctx));
+  app.use(accountRoutes(ctx));
+  app.use(accountRequestRoutes(ctx));
+  app.use(userRoutes(ctx));
+  app.use(tokenRoutes(ctx));
+  app.use(mailRoutes(ctx));
+  app.use(jobsRoutes(ctx));
+  app.use(streamRoutes(ctx));
 }
 
 export interface RouteInfo {

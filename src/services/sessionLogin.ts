@@ -1,15 +1,34 @@
 import type { Request } from 'express';
 import type { User } from '../../models/index.js';
+import { presentUser } from '../presenters/user.js';
+
+const regenerate = (req: Request) => new Promise<void>((resolve, reject) => req.session.regenerate((err) => (err ? reject(err) : resolve())));
+const save = (req: Request) => new Promise<void>((resolve, reject) => req.session.save((err) => (err ? reject(err) : resolve())));
 
 /**
  * Starts an authenticated session: a new session id (the pre-login id, which an attacker may have
  * planted, is discarded), then the user id and login time, saved before the response goes out.
  */
 export async function startSession(req: Request, user: User): Promise<void> {
-  await new Promise<void>((resolve, reject) => req.session.regenerate((err) => (err ? reject(err) : resolve())));
+  await regenerate(req);
   req.session.userId = user.id;
   req.session.loggedInAt = Date.now();
-  await new Promise<void>((resolve, reject) => req.session.save((err) => (err ? reject(err) : resolve())));
+  req.session.isAdmin = presentUser(user).isAdmin;
+  await save(req);
+}
+
+/**
+ * Gives the session a new id and keeps who is logged in and since when: used when the user's
+ * privileges change (promotion, demotion) or after a password change, so an id seen before is
+ * worthless afterwards.
+ */
+export async function rotateSession(req: Request, isAdmin: boolean): Promise<void> {
+  const { userId, loggedInAt } = req.session;
+  await regenerate(req);
+  req.session.userId = userId;
+  req.session.loggedInAt = loggedInAt;
+  req.session.isAdmin = isAdmin;
+  await save(req);
 }
 
 /** Ends the session server-side (the row is deleted), so a copied cookie is worthless afterwards. */

@@ -1,6 +1,13 @@
 import { expect } from 'chai';
-import { listRoutes } from '../../src/routes/index.js';
+import request from 'supertest';
+import type { User } from '../../models/index.js';
+import { listRoutes, type RouteInfo } from '../../src/routes/index.js';
+import { createUser } from '../factories/users.js';
 import { useApp } from '../support/app.js';
+import { allowedStatusOverrides, authzFixtures } from '../support/authz-fixtures.js';
+import { csrfFrom, login } from '../support/login.js';
+
+type Role = 'anonymous' | 'owner' | 'other' | 'admin';
 
 describe('route table', () => {
   const fixture = useApp();
@@ -10,5 +17,59 @@ describe('route table', () => {
     expect(routes.length).to.be.greaterThan(3);
     const undeclared = routes.filter((r) => !r.accessLevel).map((r) => `${r.method} ${r.path}`);
     expect(undeclared, 'routes without access.public/user/admin').to.deep.equal([]);
+  });
+
+  it('has an object fixture for every route with parameters (test/support/authz-fixtures.ts)', () => {
+    const missing = listRoutes(fixture.app).filter((r) => r.path.includes(':') && !authzFixtures[r.path]).map((r) => `${r.method} ${r.path}`);
+    expect(missing, 'add an entry to authzFixtures in test/support/authz-fixtures.ts for').to.deep.equal([]);
+  });
+
+  it('answers every route × {anonymous, owner, another user, admin} as its policy says', async function () {
+    this.timeout(120_000);
+    const routes = listRoutes(fixture.app);
+    const owner = await createUser();
+    const other = await createUser();
+    const admin = await createUser({ role: 'admin' });
+    const principals: Record<Exclude<Role, 'anonymous'>, { user: User; password: string }> = { owner, other, admin };
+
+    /** What each role must get: 'allow' (reaches the handler), or the exact denial status. */
+    const expected = (route: RouteInfo, role: Role): 'allow' | number => {
+      const owned = authzFixtures[route.path]?.owned ?? false;
+      if (route.accessLevel === 'public') return 'allow';
+      if (role === 'anonymous') return 401;
+      if (route.accessLevel === 'admin') return role === 'admin' ? 'allow' : 403;
+      if (owned && role === 'other') return 404;
+      return 'allow';
+    };
+
+    const failures: string[] = [];
+    // One logged-in agent per role, logged in again when a request ended its session (POST /logout).
+    const agents = new Map<Role, { agent: ReturnType<typeof request.agent>; csrf: string }>();
+    // Anonymous visitors get a fresh agent (and CSRF token) for every state-changing request.
+    const session = async (role: Role, method: string) => {
+      const known = agents.get(role);
+      const alive = role === 'anonymous' ? method === 'GET' : (await known?.agent.get('/account').set('Accept', 'application/json'))?.status === 200;
+      if (known && alive) return known;
+      const agent = request.agent(fixture.app);
+      if (role !== 'anonymous') await login(agent, principals[role].user.username, principals[role].password);
+      const entry = { agent, csrf: csrfFrom((await agent.get(role === 'anonymous' ? '/login' : '/account')).text) };
+      agents.set(role, entry);
+      return entry;
+    };
+    for (const route of routes) {
+      for (const role of ['anonymous', 'owner', 'other', 'admin'] as Role[]) {
+        const { agent, csrf } = await session(role, route.method);
+        const path = route.path.includes(':') ? await authzFixtures[route.path].build(owner.user) : route.path;
+        const req = agent[route.method.toLowerCase() as 'get' | 'post' | 'put' | 'delete'](path).set('Accept', 'application/json').set('X-CSRF-Token', csrf);
+        const res = await req.timeout(10_000).send(route.method === 'GET' ? undefined : {});
+        const want = expected(route, role);
+        const overrides = allowedStatusOverrides[`${route.method} ${route.path}`] ?? [];
+        const label = `${route.method} ${path} as ${role}: got ${res.status}`;
+        if (res.status >= 500) failures.push(`${label} (server error)`);
+        else if (want === 'allow' && [401, 403, 404].includes(res.status) && !overrides.includes(res.status)) failures.push(`${label}, expected access`);
+        else if (want !== 'allow' && res.status !== want) failures.push(`${label}, expected ${want}`);
+      }
+    }
+    expect(failures).to.deep.equal([]);
   });
 });

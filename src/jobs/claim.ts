@@ -1,0 +1,49 @@
+import { Op, QueryTypes, Transaction, type Sequelize } from 'sequelize';
+import type { Job, Models } from '../../models/index.js';
+
+/**
+ * Claims up to `limit` pending jobs for runner `runnerId` and returns them, already marked running.
+ *
+ * This is Berth's only hand-written SQL (STYLE 10, after graphile-worker's sql/getJobs.ts): Sequelize
+ * accepts `lock: true, skipLocked: true` but silently drops SKIP LOCKED on the mysql/mariadb dialect, and
+ * without it every runner queues behind the first one's row locks (or, with a plain SELECT, two runners
+ * read the same pending row and both run it).
+ *
+ * MariaDB: a short READ COMMITTED transaction; `SELECT … FOR UPDATE SKIP LOCKED` walks the
+ * (status, id) index and locks only the rows it returns, skipping rows another runner holds; the rows
+ * are marked running with our id and the transaction commits before anything is spawned.
+ * SQLite: the database has a single writer; the transaction is IMMEDIATE (src/lib/db/connect.ts), so
+ * read-then-update cannot interleave with another runner's claim.
+ */
+export async function claimJobs(sequelize: Sequelize, models: Models, runnerId: string, limit: number): Promise<Job[]> {
+  if (limit <= 0) return [];
+  const now = new Date();
+  const mark = { status: 'running' as const, lockedBy: runnerId, lockedAt: now, startedAt: now };
+  let ids: number[];
+  if (sequelize.getDialect() === 'sqlite') {
+    ids = await sequelize.transaction(async (transaction) => {
+      const rows = await models.Job.findAll({
+        attributes: ['id'],
+        where: { status: 'pending' },
+        order: [['id', 'ASC']],
+        limit,
+        transaction,
+      });
+      const found = rows.map((r) => r.id);
+      if (found.length) await models.Job.update(mark, { where: { id: found, status: 'pending' }, transaction });
+      return found;
+    });
+  } else {
+    ids = await sequelize.transaction({ isolationLevel: Transaction.ISOLATION_LEVELS.READ_COMMITTED }, async (transaction) => {
+      const rows = await sequelize.query<{ id: number }>(
+        "SELECT id FROM Jobs WHERE status = 'pending' ORDER BY id LIMIT ? FOR UPDATE SKIP LOCKED",
+        { replacements: [limit], type: QueryTypes.SELECT, transaction },
+      );
+      const found = rows.map((r) => Number(r.id));
+      if (found.length) await models.Job.update(mark, { where: { id: found, status: 'pending' }, transaction });
+      return found;
+    });
+  }
+  if (!ids.length) return [];
+  return models.Job.findAll({ where: { id: { [Op.in]: ids }, lockedBy: runnerId }, order: [['id', 'ASC']] });
+}

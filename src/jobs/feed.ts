@@ -1,0 +1,140 @@
+import { Op } from 'sequelize';
+import type { Models } from '../../models/index.js';
+import type { Logger } from '../lib/logger.js';
+
+export interface FeedRow {
+  seq: number;
+  stream: string;
+  output: string;
+}
+
+export interface FeedJobState {
+  status: string;
+  exitCode: number | null;
+  error: string | null;
+  startedAt: Date | null;
+  finishedAt: Date | null;
+}
+
+export interface FeedListener {
+  /** New rows, in seq order. */
+  rows(rows: FeedRow[]): void;
+  /**
+   * The feed starts following after seq `lastSeq` (the newest row when it started): a viewer whose
+   * cursor is behind reads the rows up to there from the database itself.
+   */
+  tip(lastSeq: number): void;
+  /** The job's status changed (pending → running, …). */
+  status(state: FeedJobState): void;
+  /** The job is finished and every row up to `lastSeq` has been emitted. */
+  end(state: FeedJobState, lastSeq: number): void;
+}
+
+const PAGE = 1000;
+
+/**
+ * One database poll per job per interval, shared by every viewer of that job in this process: the feed
+ * reads the job's state and its rows past the last seq it has seen, and fans them out. It starts with
+ * the first viewer and stops with the last (or when the job ends). Viewers replay older rows
+ * themselves and fill any gap from the database (src/routes/stream.ts), so the feed only follows.
+ */
+class Feed {
+  private listeners = new Set<FeedListener>();
+  private lastSeq: number | null = null;
+  private lastStatus: string | null = null;
+  private timer: NodeJS.Timeout | null = null;
+  private stopped = false;
+  queries = 0;
+
+  constructor(private readonly jobId: number, private readonly models: Models, private readonly pollMs: number, private readonly logger: Logger, private readonly onStop: () => void) {}
+
+  add(l: FeedListener): void {
+    this.listeners.add(l);
+    if (!this.timer && !this.stopped) this.schedule(0);
+  }
+
+  remove(l: FeedListener): void {
+    this.listeners.delete(l);
+    if (!this.listeners.size) this.stop();
+  }
+
+  private stop(): void {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    this.onStop();
+  }
+
+  private schedule(ms: number): void {
+    this.timer = setTimeout(() => void this.poll(), ms);
+  }
+
+  private async poll(): Promise<void> {
+    let again = this.pollMs;
+    try {
+      const job = await this.models.Job.findByPk(this.jobId, { attributes: ['id', 'status', 'exitCode', 'error', 'startedAt', 'finishedAt'] });
+      if (this.lastSeq === null) {
+        const start = (await this.models.JobStatus.max<number, any>('seq', { where: { jobId: this.jobId } })) ?? 0;
+        this.lastSeq = start;
+        for (const l of this.listeners) l.tip(start);
+      }
+      const rows = await this.models.JobStatus.findAll({
+        attributes: ['seq', 'stream', 'output'],
+        where: { jobId: this.jobId, seq: { [Op.gt]: this.lastSeq } },
+        order: [['seq', 'ASC']],
+        limit: PAGE,
+        raw: true,
+      });
+      if (this.stopped) return;
+      const state: FeedJobState = job
+        ? { status: job.status, exitCode: job.exitCode, error: job.error, startedAt: job.startedAt, finishedAt: job.finishedAt }
+        : { status: 'deleted', exitCode: null, error: 'the job was deleted', startedAt: null, finishedAt: null };
+      if (rows.length) {
+        this.lastSeq = rows[rows.length - 1].seq;
+        const out = rows.map((r) => ({ seq: r.seq, stream: r.stream, output: r.output ?? '' }));
+        for (const l of this.listeners) l.rows(out);
+      }
+      if (state.status !== this.lastStatus) {
+        this.lastStatus = state.status;
+        for (const l of this.listeners) l.status(state);
+      }
+      // The status was read before the rows: when it is final, every row was already written.
+      if (!['pending', 'running'].includes(state.status) && rows.length < PAGE) {
+        for (const l of [...this.listeners]) l.end(state, this.lastSeq);
+        this.stop();
+        return;
+      }
+      if (rows.length === PAGE) again = 0;
+    } catch (err) {
+      this.logger.warn({ err, jobId: this.jobId }, 'job feed poll failed; retrying');
+      again = Math.max(this.pollMs, 1000);
+    }
+    if (!this.stopped) this.schedule(again);
+  }
+}
+
+export class JobFeedHub {
+  private feeds = new Map<number, Feed>();
+
+  constructor(private readonly models: Models, private readonly pollMs: number, private readonly logger: Logger) {}
+
+  /** Follows job `jobId`; returns the unsubscribe function. */
+  subscribe(jobId: number, listener: FeedListener): () => void {
+    let feed = this.feeds.get(jobId);
+    if (!feed) {
+      const created: Feed = new Feed(jobId, this.models, this.pollMs, this.logger, () => {
+        if (this.feeds.get(jobId) === created) this.feeds.delete(jobId);
+      });
+      feed = created;
+      this.feeds.set(jobId, feed);
+    }
+    feed.add(listener);
+    const f = feed;
+    return () => f.remove(listener);
+  }
+
+  /** Jobs being followed right now (for tests and benchmarks). */
+  get activeFeeds(): number {
+    return this.feeds.size;
+  }
+}

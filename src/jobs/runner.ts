@@ -1,0 +1,414 @@
+import crypto from 'node:crypto';
+import os from 'node:os';
+import type { Readable } from 'node:stream';
+import { Op, type Sequelize } from 'sequelize';
+import type { Config } from '../../config/index.js';
+import type { Job, Models } from '../../models/index.js';
+import type { JobStatusValue } from '../../models/Job.js';
+import type { Logger } from '../lib/logger.js';
+import { claimJobs } from './claim.js';
+import { jobEvents } from './enqueue.js';
+import { Heartbeat } from './heartbeat.js';
+import { LineSplitter, OutputWriter } from './output-writer.js';
+import { childEnv, signalGroup, spawnGroup, startReaper, terminateGroup, type Reaper } from './process-group.js';
+import { getTask, SHELL_TASK, type Task } from './tasks/index.js';
+
+export interface RunnerOptions {
+  sequelize: Sequelize;
+  models: Models;
+  logger: Logger;
+  runnerId?: string;
+  concurrency: number;
+  pollMs: number;
+  heartbeatSeconds: number;
+  staleSeconds: number;
+  defaultTimeoutSeconds: number;
+  cancelGraceSeconds: number;
+  outputMaxBytes: number;
+  outputFlushMs: number;
+  outputBufferMaxBytes: number;
+  cwd?: string;
+  /** Environment for jobs' processes (secrets are removed); defaults to the runner's. */
+  env?: NodeJS.ProcessEnv;
+  /** Start the reaper sidecar that kills job process groups if this process dies (default true). */
+  reaper?: boolean;
+}
+
+export function runnerOptionsFromConfig(config: Config, deps: Pick<RunnerOptions, 'sequelize' | 'models' | 'logger'>): RunnerOptions {
+  return {
+    ...deps,
+    concurrency: config.JOB_RUNNER_CONCURRENCY,
+    pollMs: config.JOB_RUNNER_POLL_MS,
+    heartbeatSeconds: config.JOB_HEARTBEAT_SECONDS,
+    staleSeconds: config.JOB_STALE_SECONDS,
+    defaultTimeoutSeconds: config.JOB_TIMEOUT_SECONDS,
+    cancelGraceSeconds: config.JOB_CANCEL_GRACE_SECONDS,
+    outputMaxBytes: config.JOB_OUTPUT_MAX_BYTES,
+    outputFlushMs: config.JOB_OUTPUT_FLUSH_MS,
+    outputBufferMaxBytes: config.JOB_OUTPUT_BUFFER_MAX_BYTES,
+    cwd: config.JOB_RUNNER_CWD,
+  };
+}
+
+type EndReason =
+  | { kind: 'cancel'; message: string }
+  | { kind: 'timeout'; seconds: number }
+  | { kind: 'shutdown'; signal: string }
+  /** The job is no longer ours in the database (recovered by another runner while we were cut off). */
+  | { kind: 'lost'; message: string };
+
+interface Active {
+  job: Job;
+  abort: AbortController;
+  pgid?: number;
+  endReason?: EndReason;
+  done: Promise<void>;
+}
+
+export interface RunnerHealth {
+  runnerId: string;
+  database: 'ok' | 'retrying';
+  lastDatabaseError?: string;
+  runningJobs: number;
+  bufferedOutputBytes: number;
+}
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/**
+ * Claims and runs jobs: `concurrency` at a time, output stored as ordered rows, a heartbeat, recovery
+ * of dead runners' jobs, timeouts, cancellation of the whole process group, graceful stop.
+ */
+export class JobRunner {
+  readonly id: string;
+  private readonly active = new Map<number, Active>();
+  private readonly writers = new Map<number, OutputWriter>();
+  private readonly heartbeat: Heartbeat;
+  private stopping = false;
+  private wakeUp: (() => void) | null = null;
+  private loopDone: Promise<void> = Promise.resolve();
+  private heartbeatTimer: NodeJS.Timeout | null = null;
+  private watchTimer: NodeJS.Timeout | null = null;
+  private reaper: Reaper | null = null;
+  private dbFailing = false;
+  private lastDbError?: string;
+  private readonly log: Logger;
+  private readonly onEnqueued = () => this.nudge();
+
+  constructor(private readonly o: RunnerOptions) {
+    this.id = o.runnerId ?? `${os.hostname()}:${process.pid}:${crypto.randomBytes(3).toString('hex')}`;
+    this.log = o.logger.child({ runnerId: this.id });
+    this.heartbeat = new Heartbeat({ models: o.models, runnerId: this.id, concurrency: o.concurrency, staleSeconds: o.staleSeconds, logger: this.log });
+  }
+
+  /** Registers the heartbeat and starts claiming. */
+  async start(): Promise<void> {
+    if (this.o.reaper !== false) this.reaper = startReaper();
+    await this.heartbeat.beat(0);
+    jobEvents.on('enqueued', this.onEnqueued);
+    this.scheduleHeartbeat();
+    this.scheduleWatch();
+    this.loopDone = this.claimLoop();
+    this.log.info({ concurrency: this.o.concurrency, pollMs: this.o.pollMs, heartbeatSeconds: this.o.heartbeatSeconds, staleSeconds: this.o.staleSeconds }, 'job runner started');
+  }
+
+  /** Wakes the claim loop now (a job was enqueued, or a slot freed up). */
+  nudge(): void {
+    const wake = this.wakeUp;
+    this.wakeUp = null;
+    wake?.();
+  }
+
+  health(): RunnerHealth {
+    let buffered = 0;
+    for (const w of this.writers.values()) buffered += w.pendingBytes;
+    return {
+      runnerId: this.id,
+      database: this.dbFailing || [...this.writers.values()].some((w) => w.isFailing) ? 'retrying' : 'ok',
+      ...(this.lastDbError && this.dbFailing ? { lastDatabaseError: this.lastDbError } : {}),
+      runningJobs: this.active.size,
+      bufferedOutputBytes: buffered,
+    };
+  }
+
+  get runningJobIds(): number[] {
+    return [...this.active.keys()];
+  }
+
+  /**
+   * Stops claiming, cancels the running jobs (their process groups get SIGTERM, then SIGKILL after the
+   * grace period), records them as cancelled, and removes the heartbeat row.
+   */
+  async stop(signal = 'stop'): Promise<void> {
+    if (this.stopping) return;
+    this.stopping = true;
+    jobEvents.off('enqueued', this.onEnqueued);
+    this.nudge();
+    await this.loopDone;
+    if (this.watchTimer) clearTimeout(this.watchTimer);
+    const running = [...this.active.values()];
+    if (running.length) this.log.info({ signal, jobs: running.map((a) => a.job.id) }, 'cancelling running jobs');
+    for (const a of running) this.end(a, { kind: 'shutdown', signal });
+    await Promise.all(running.map((a) => a.done));
+    if (this.heartbeatTimer) clearTimeout(this.heartbeatTimer);
+    await this.heartbeat.deregister().catch((err) => this.log.warn({ err }, 'could not remove the heartbeat row'));
+    this.reaper?.close();
+    this.log.info('job runner stopped');
+  }
+
+  private setDbState(failing: boolean, err?: Error): void {
+    if (failing && !this.dbFailing) this.log.error({ err }, 'database unavailable; retrying (running jobs continue, output is buffered)');
+    if (!failing && this.dbFailing) this.log.info('database available again');
+    this.dbFailing = failing;
+    if (err) this.lastDbError = err.message;
+  }
+
+  private async claimLoop(): Promise<void> {
+    let backoff = this.o.pollMs;
+    while (!this.stopping) {
+      const free = this.o.concurrency - this.active.size;
+      let claimed = 0;
+      if (free > 0) {
+        try {
+          const jobs = await claimJobs(this.o.sequelize, this.o.models, this.id, free);
+          claimed = jobs.length;
+          if (this.stopping) {
+            await this.release(jobs);
+            break;
+          }
+          for (const job of jobs) this.launch(job);
+          backoff = this.o.pollMs;
+          if (this.dbFailing) this.setDbState(false);
+        } catch (err) {
+          this.setDbState(true, err as Error);
+          await sleep(backoff);
+          backoff = Math.min(backoff * 2, 10_000);
+          continue;
+        }
+      }
+      if (claimed > 0 && claimed === free) continue;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(() => {
+          this.wakeUp = null;
+          resolve();
+        }, this.o.pollMs);
+        this.wakeUp = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+    }
+  }
+
+  /** Jobs claimed while stopping were never started: give them back. */
+  private async release(jobs: Job[]): Promise<void> {
+    if (!jobs.length) return;
+    await this.o.models.Job.update(
+      { status: 'pending', lockedBy: null, lockedAt: null, startedAt: null },
+      { where: { id: jobs.map((j) => j.id), lockedBy: this.id, status: 'running' } },
+    );
+  }
+
+  private scheduleHeartbeat(): void {
+    this.heartbeatTimer = setTimeout(async () => {
+      try {
+        await this.heartbeat.beat(this.active.size);
+        await this.heartbeat.recoverStale();
+        if (this.dbFailing) this.setDbState(false);
+      } catch (err) {
+        this.setDbState(true, err as Error);
+      }
+      if (this.heartbeatTimer) this.scheduleHeartbeat();
+    }, this.o.heartbeatSeconds * 1000);
+  }
+
+  /** Watches our running jobs' rows: cancel requests, and jobs taken away from us. */
+  private scheduleWatch(): void {
+    this.watchTimer = setTimeout(async () => {
+      if (this.active.size) {
+        try {
+          const rows = await this.o.models.Job.findAll({
+            attributes: ['id', 'status', 'lockedBy', 'cancelRequestedAt', 'error'],
+            where: { id: { [Op.in]: [...this.active.keys()] } },
+          });
+          const byId = new Map(rows.map((r) => [r.id, r]));
+          for (const a of this.active.values()) {
+            const row = byId.get(a.job.id);
+            if (!row || row.status !== 'running' || row.lockedBy !== this.id) {
+              this.end(a, { kind: 'lost', message: row ? `job is now ${row.status} (${row.error ?? 'no reason'})` : 'job row deleted' });
+            } else if (row.cancelRequestedAt) {
+              this.end(a, { kind: 'cancel', message: row.error || 'cancelled on request' });
+            }
+          }
+        } catch (err) {
+          this.setDbState(true, err as Error);
+        }
+      }
+      if (!this.stopping || this.active.size) this.scheduleWatch();
+    }, Math.min(this.o.pollMs, 1000));
+  }
+
+  /** Ends a running job early: records why, aborts in-process work, signals the process group. */
+  private end(a: Active, reason: EndReason): void {
+    if (a.endReason) return;
+    a.endReason = reason;
+    this.log.info({ jobId: a.job.id, reason }, 'ending job');
+    a.abort.abort(new Error(reason.kind));
+    if (a.pgid) {
+      if (reason.kind === 'lost') signalGroup(a.pgid, 'SIGKILL');
+      else void terminateGroup(a.pgid, this.o.cancelGraceSeconds * 1000);
+    }
+  }
+
+  private launch(job: Job): void {
+    const a: Active = { job, abort: new AbortController(), done: Promise.resolve() };
+    this.active.set(job.id, a);
+    a.done = this.run(a)
+      .catch((err) => this.log.error({ err, jobId: job.id }, 'job runner error'))
+      .finally(() => {
+        this.active.delete(job.id);
+        this.writers.delete(job.id);
+        this.nudge();
+      });
+  }
+
+  private resolveTask(job: Job): { task: Task; params: unknown } {
+    const name = job.task ?? SHELL_TASK;
+    const task = getTask(name);
+    if (!task) throw new Error(`unknown task '${name}'`);
+    let raw: unknown;
+    try {
+      raw = name === SHELL_TASK && !job.task ? { command: job.command } : JSON.parse(job.params ?? '{}');
+    } catch {
+      throw new Error('the job parameters are not valid JSON');
+    }
+    const parsed = task.schema.safeParse(raw);
+    if (!parsed.success) throw new Error(`invalid parameters for task '${name}': ${parsed.error.issues.map((i) => `${i.path.join('.') || 'params'}: ${i.message}`).join('; ')}`);
+    return { task, params: parsed.data };
+  }
+
+  private async run(a: Active): Promise<void> {
+    const { job } = a;
+    const log = this.log.child({ jobId: job.id });
+    const streams: Readable[] = [];
+    const writer = new OutputWriter({
+      models: this.o.models,
+      jobId: job.id,
+      logger: log,
+      maxBytes: this.o.outputMaxBytes,
+      flushMs: this.o.outputFlushMs,
+      bufferMaxBytes: this.o.outputBufferMaxBytes,
+      onPressure: (paused) => streams.forEach((s) => (paused ? s.pause() : s.resume())),
+      onDatabaseTrouble: (failing, err) => {
+        if (failing) log.error({ err }, 'database unavailable for job output; retrying (the job keeps running, its output is buffered)');
+        else log.info('job output stored again');
+      },
+    });
+    this.writers.set(job.id, writer);
+    const timeoutSeconds = job.timeoutSeconds ?? this.o.defaultTimeoutSeconds;
+    const timer = setTimeout(() => this.end(a, { kind: 'timeout', seconds: timeoutSeconds }), timeoutSeconds * 1000);
+    log.info({ task: job.task ?? SHELL_TASK }, 'job started');
+
+    let exitCode: number | null = null;
+    let failure: string | null = null;
+    try {
+      const { task, params } = this.resolveTask(job);
+      if (task.kind === 'exec') {
+        const child = spawnGroup(task.argv(params), { cwd: this.o.cwd, env: childEnv(this.o.env ?? process.env) });
+        a.pgid = child.pid;
+        if (a.pgid) this.reaper?.add(a.pgid);
+        const out = new LineSplitter((t) => writer.write('stdout', t));
+        const err = new LineSplitter((t) => writer.write('stderr', t));
+        streams.push(child.stdout!, child.stderr!);
+        child.stdout!.on('data', (c: Buffer) => out.push(c));
+        child.stderr!.on('data', (c: Buffer) => err.push(c));
+        // If an early end was requested before the pid was known, apply it now.
+        if (a.endReason && a.pgid) void terminateGroup(a.pgid, this.o.cancelGraceSeconds * 1000);
+        const result = await new Promise<{ code: number | null; signal: NodeJS.Signals | null; error?: Error }>((resolve) => {
+          child.once('error', (error) => resolve({ code: null, signal: null, error }));
+          // The leader exited: whatever it left running in its group goes too (no orphans), then the
+          // pipes close once drained.
+          child.once('exit', () => a.pgid && signalGroup(a.pgid, 'SIGKILL'));
+          child.once('close', (code, signal) => resolve({ code, signal }));
+        });
+        out.end();
+        err.end();
+        if (a.pgid) this.reaper?.remove(a.pgid);
+        if (result.error) failure = `could not start: ${result.error.message}`;
+        else if (result.signal) failure = `killed by signal ${result.signal}`;
+        else {
+          exitCode = result.code;
+          if (exitCode !== 0) failure = `exited with code ${exitCode}`;
+        }
+      } else {
+        const aborted = new Promise<never>((_, reject) => a.abort.signal.addEventListener('abort', () => reject(a.abort.signal.reason), { once: true }));
+        aborted.catch(() => {});
+        await Promise.race([
+          task.run(params, {
+            jobId: job.id,
+            signal: a.abort.signal,
+            stdout: (t) => writer.write('stdout', t),
+            stderr: (t) => writer.write('stderr', t),
+          }),
+          aborted,
+        ]);
+        exitCode = 0;
+      }
+    } catch (err) {
+      failure = (err as Error).message;
+      if (!a.endReason) writer.system(`[error: ${failure}]`);
+    } finally {
+      clearTimeout(timer);
+    }
+
+    let status: JobStatusValue;
+    let error: string | null;
+    const reason = a.endReason;
+    if (reason?.kind === 'cancel') {
+      status = 'cancelled';
+      error = reason.message;
+    } else if (reason?.kind === 'shutdown') {
+      status = 'cancelled';
+      error = `the job runner shut down (${reason.signal}) while the job was running`;
+    } else if (reason?.kind === 'timeout') {
+      status = 'failure';
+      error = `timed out after ${reason.seconds} s`;
+    } else if (reason?.kind === 'lost') {
+      await writer.close(this.o.staleSeconds * 1000).catch(() => {});
+      log.warn({ reason: reason.message }, 'job was taken away from this runner; its process group was killed');
+      return;
+    } else {
+      status = failure ? 'failure' : 'success';
+      error = failure;
+    }
+    if (reason) writer.system(`[${status}: ${error}]`);
+
+    // On shutdown the stop timeout bounds how long we may retry; otherwise keep trying until the
+    // database is back (the output is still in memory).
+    const deadline = this.stopping ? Math.max(5, 30 - this.o.cancelGraceSeconds) * 1000 : Infinity;
+    await writer.close(deadline);
+    await this.finish(job.id, { status, exitCode, error }, deadline, log);
+  }
+
+  /** The fenced final write: only if the job is still running and still ours. */
+  private async finish(jobId: number, values: { status: JobStatusValue; exitCode: number | null; error: string | null }, deadlineMs: number, log: Logger): Promise<void> {
+    const giveUpAt = Date.now() + deadlineMs;
+    let delay = 100;
+    for (;;) {
+      try {
+        const [n] = await this.o.models.Job.update(
+          { ...values, finishedAt: new Date() },
+          { where: { id: jobId, lockedBy: this.id, status: 'running' } },
+        );
+        if (n) log.info({ status: values.status, exitCode: values.exitCode, error: values.error }, 'job finished');
+        else log.warn({ status: values.status }, 'job was no longer ours when it finished; its result is not recorded');
+        return;
+      } catch (err) {
+        this.setDbState(true, err as Error);
+        if (Date.now() > giveUpAt) throw err;
+        await sleep(delay);
+        delay = Math.min(delay * 2, 5000);
+      }
+    }
+  }
+}

@@ -1,0 +1,5 @@
+// Every task module registers itself on import; add new task files here.
+import './builtin.js';
+
+export { getTask, registerTask, taskNames, type Task, type TaskContext } from './registry.js';
+export { SHELL_TASK } from './builtin.js';

@@ -1,0 +1,51 @@
+import type { z } from 'zod';
+
+/** What an in-process task can do while it runs. */
+export interface TaskContext {
+  jobId: number;
+  /** Writes text to the job's stdout / stderr (line-split and stored like a child's output). */
+  stdout(text: string): void;
+  stderr(text: string): void;
+  /** Aborted on cancel, timeout or runner shutdown. */
+  signal: AbortSignal;
+}
+
+/** A task that runs an external program: argv only, never a shell string built from input. */
+export interface ExecTask<S extends z.ZodType = z.ZodType> {
+  name: string;
+  kind: 'exec';
+  schema: S;
+  /** Only admins may enqueue it (the raw shell command). */
+  adminOnly?: boolean;
+  /** The program and its arguments. */
+  argv(params: z.infer<S>): string[];
+  /** One line describing the job, stored in Jobs.command. */
+  describe(params: z.infer<S>): string;
+}
+
+/** A task that runs as a function in the runner's process. */
+export interface FunctionTask<S extends z.ZodType = z.ZodType> {
+  name: string;
+  kind: 'function';
+  schema: S;
+  adminOnly?: boolean;
+  run(params: z.infer<S>, ctx: TaskContext): Promise<void>;
+  describe(params: z.infer<S>): string;
+}
+
+export type Task<S extends z.ZodType = z.ZodType> = ExecTask<S> | FunctionTask<S>;
+
+const tasks = new Map<string, Task>();
+
+/** Registers a named task; its parameters are validated by `schema` at enqueue and again at run. */
+export function registerTask<S extends z.ZodType>(task: Task<S>): void {
+  tasks.set(task.name, task as unknown as Task);
+}
+
+export function getTask(name: string): Task | undefined {
+  return tasks.get(name);
+}
+
+export function taskNames(): string[] {
+  return [...tasks.keys()].sort();
+}

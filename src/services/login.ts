@@ -1,0 +1,117 @@
+import type { Config } from '../../config/index.js';
+import type { Models, User } from '../../models/index.js';
+import type { Logger } from '../lib/logger.js';
+import { LoginThrottle } from '../lib/login-throttle.js';
+import { accountUsable } from '../policies/users.js';
+import { ACCOUNT_DISABLED, authenticateLocal, LOGIN_FAILED } from './authenticateLocal.js';
+import { ProxmoxLogin, REALM_RE } from './proxmoxLogin.js';
+
+/** The realm value of Berth's own accounts on the login form. */
+export const LOCAL_REALM = 'local';
+export const LOCAL_USER_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+/** Proxmox user names: no whitespace, '@', ':' or slashes (pveum's rule, a little stricter). */
+const PVE_USER_RE = /^[^\s@:/\\]{1,64}$/;
+
+export type LoginOutcome =
+  | { ok: true; user: User }
+  | { ok: false; status: number; message: string; fields?: Record<string, string> };
+
+export interface LoginAttempt {
+  /** `name`, or `name@realm` (the realm in the name wins over `realm`). */
+  username: string;
+  realm?: string;
+  password: string;
+  ip: string;
+}
+
+/** Splits the form's username and realm into the account's name and realm. */
+export function parseAccount(username: string, realm?: string): { name: string; realm: string } {
+  const at = username.lastIndexOf('@');
+  if (at > 0) return { name: username.slice(0, at), realm: username.slice(at + 1) };
+  return { name: username, realm: realm || LOCAL_REALM };
+}
+
+/**
+ * Logs a user in with a local password or Proxmox credentials, behind the per-account and per-IP
+ * failure throttle. A Proxmox login creates or updates the `Users` row (`name@realm`, no password)
+ * and records whether the user is in PROXMOX_ADMIN_GROUP.
+ */
+export class LoginService {
+  readonly proxmox: ProxmoxLogin;
+  readonly throttle: LoginThrottle;
+
+  constructor(
+    private readonly models: Models,
+    config: Config,
+    logger: Logger,
+  ) {
+    this.proxmox = new ProxmoxLogin(config, logger);
+    this.throttle = new LoginThrottle(models, config);
+  }
+
+  async logIn(attempt: LoginAttempt): Promise<LoginOutcome> {
+    const { name, realm } = parseAccount(attempt.username, attempt.realm);
+    const invalid = (field: string, message: string): LoginOutcome => ({ ok: false, status: 422, message, fields: { [field]: message } });
+    const isLocal = realm === LOCAL_REALM;
+    if (!isLocal && !REALM_RE.test(realm)) return invalid('realm', 'Unknown realm.');
+    if (!isLocal && !this.proxmox.configured) return invalid('realm', `Unknown realm '${realm}': this Berth has no Proxmox node configured.`);
+    if (!(isLocal ? LOCAL_USER_RE : PVE_USER_RE).test(name)) {
+      return invalid('username', 'Usernames are letters, digits, dots, dashes and underscores.');
+    }
+    if (!isLocal) {
+      const realms = await this.proxmox.realms();
+      if (realms && !realms.some((r) => r.realm === realm)) return invalid('realm', `Unknown realm '${realm}'.`);
+    }
+
+    const account = isLocal ? name : `${name}@${realm}`;
+    const lock = await this.throttle.check(account, attempt.ip);
+    if (lock.locked) {
+      return {
+        ok: false,
+        status: 429,
+        message: `Too many failed logins for this account or from your address. Try again in ${lock.retryAfterMinutes} minute${lock.retryAfterMinutes === 1 ? '' : 's'}.`,
+      };
+    }
+
+    const outcome = isLocal ? await this.local(name, attempt.password) : await this.viaProxmox(name, realm, attempt.password);
+    if (outcome.ok) {
+      await this.throttle.succeeded(account);
+      await outcome.user.update({ lastLoginAt: new Date() });
+    } else if (outcome.status === 401) {
+      await this.throttle.failed(account, attempt.ip);
+    }
+    return outcome;
+  }
+
+  private async local(name: string, password: string): Promise<LoginOutcome> {
+    const res = await authenticateLocal(this.models, name, password);
+    if (res.ok) return res;
+    return { ok: false, status: 401, message: res.reason === 'disabled' ? ACCOUNT_DISABLED : LOGIN_FAILED };
+  }
+
+  private async viaProxmox(name: string, realm: string, password: string): Promise<LoginOutcome> {
+    const res = await this.proxmox.authenticate(name, realm, password);
+    if (!res.ok && res.reason === 'unavailable') {
+      return { ok: false, status: 502, message: 'The Proxmox node did not answer. Try again later, or log in with a Berth (local) account.' };
+    }
+    if (!res.ok) return { ok: false, status: 401, message: LOGIN_FAILED };
+    const { User } = this.models;
+    let user = await User.findOne({ where: { username: res.userid } });
+    if (user && !accountUsable(user)) return { ok: false, status: 401, message: ACCOUNT_DISABLED };
+    if (user) {
+      await user.update({ proxmoxAdmin: res.isAdmin, realm: res.realm });
+    } else {
+      user = await User.create({
+        username: res.userid,
+        realm: res.realm,
+        role: 'user',
+        proxmoxAdmin: res.isAdmin,
+        displayName: null,
+        email: null,
+        passwordHash: null,
+        lastLoginAt: null,
+      });
+    }
+    return { ok: true, user };
+  }
+}
