@@ -1,27 +1,16 @@
 import { expect } from 'chai';
-import type { Browser } from 'playwright-core';
 import { createUser } from '../factories/users.js';
 import { useApp } from '../support/app.js';
-import { artifactPath, launchBrowser, serve } from '../support/browser.js';
+import { artifactPath, useBrowserSite } from '../support/browser.js';
 
 describe('pages in Chromium: account request form and API tokens', function () {
   this.timeout(60_000);
   const fixture = useApp();
-  let browser: Browser;
-  let site: { url: string; close(): Promise<void> };
-
-  beforeEach(async () => {
-    browser = await launchBrowser();
-    site = await serve(fixture.app);
-  });
-  afterEach(async () => {
-    await browser.close();
-    await site.close();
-  });
+  const site = useBrowserSite(fixture);
 
   it('sends an account request from the login page, with field errors first', async () => {
     await createUser();
-    const page = await browser.newPage();
+    const page = await site.browser.newPage();
     const problems: string[] = [];
     page.on('pageerror', (e) => problems.push(e.message));
     await page.goto(`${site.url}/login`);
@@ -42,7 +31,7 @@ describe('pages in Chromium: account request form and API tokens', function () {
 
   it('creates an API token shown once, then revokes it after confirming', async () => {
     const { user, password } = await createUser();
-    const page = await browser.newPage();
+    const page = await site.browser.newPage();
     const problems: string[] = [];
     page.on('pageerror', (e) => problems.push(e.message));
     page.on('dialog', (d) => void d.accept());

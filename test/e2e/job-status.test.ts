@@ -1,30 +1,19 @@
 import { expect } from 'chai';
-import type { Browser } from 'playwright-core';
 import { createAdminUser } from '../factories/users.js';
 import { useApp } from '../support/app.js';
-import { artifactPath, launchBrowser, serve } from '../support/browser.js';
+import { artifactPath, useBrowserSite } from '../support/browser.js';
 import { insertShellJob, startRunner, waitForJob } from '../support/runner.js';
 
 describe('pages in Chromium: job status', function () {
   this.timeout(60_000);
   const fixture = useApp({ JOB_STREAM_POLL_MS: '50' });
-  let browser: Browser;
-  let site: { url: string; close(): Promise<void> };
-
-  beforeEach(async () => {
-    browser = await launchBrowser();
-    site = await serve(fixture.app);
-  });
-  afterEach(async () => {
-    await browser.close();
-    await site.close();
-  });
+  const site = useBrowserSite(fixture);
 
   it('shows live output (stderr apart), the final status and exit code, with no CSP violation; cancel works', async () => {
     const { user, password } = await createAdminUser();
     const runner = await startRunner({ outputFlushMs: 20, cancelGraceSeconds: 1 });
     try {
-      const page = await browser.newPage();
+      const page = await site.browser.newPage();
       const problems: string[] = [];
       page.on('console', (m) => m.type() === 'error' && problems.push(m.text()));
       page.on('pageerror', (e) => problems.push(e.message));

@@ -1,28 +1,17 @@
 import { expect } from 'chai';
-import type { Browser } from 'playwright-core';
 import { createUser } from '../factories/users.js';
 import { useApp } from '../support/app.js';
-import { artifactPath, launchBrowser, serve } from '../support/browser.js';
+import { artifactPath, useBrowserSite } from '../support/browser.js';
 
 describe('pages in Chromium: login and dashboard', function () {
   this.timeout(60_000);
   const fixture = useApp();
-  let browser: Browser;
-  let site: { url: string; close(): Promise<void> };
-
-  beforeEach(async () => {
-    browser = await launchBrowser();
-    site = await serve(fixture.app);
-  });
-  afterEach(async () => {
-    await browser.close();
-    await site.close();
-  });
+  const site = useBrowserSite(fixture);
 
   for (const colorScheme of ['light', 'dark'] as const) {
     it(`logs in through the form and shows the dashboard with no CSP violation (${colorScheme})`, async () => {
       const { user, password } = await createUser({ role: 'admin' });
-      const page = await browser.newPage({ colorScheme });
+      const page = await site.browser.newPage({ colorScheme });
       const problems: string[] = [];
       page.on('console', (m) => m.type() === 'error' && problems.push(m.text()));
       page.on('pageerror', (e) => problems.push(e.message));

@@ -41,3 +41,27 @@ export function artifactPath(name: string): string {
   fs.mkdirSync(dir, { recursive: true });
   return path.join(dir, name);
 }
+
+export interface BrowserSite {
+  browser: Browser;
+  url: string;
+}
+
+/**
+ * For a describe() of page tests: a fresh Chromium and the fixture's app served on loopback before
+ * each test, both closed after it. Read `site.browser` and `site.url` inside the tests.
+ */
+export function useBrowserSite(fixture: { app: Express }): BrowserSite {
+  const site = {} as BrowserSite;
+  let server: { url: string; close(): Promise<void> } | undefined;
+  beforeEach(async () => {
+    site.browser = await launchBrowser();
+    server = await serve(fixture.app);
+    site.url = server.url;
+  });
+  afterEach(async () => {
+    await site.browser.close();
+    await server?.close();
+  });
+  return site;
+}
