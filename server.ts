@@ -22,7 +22,7 @@ try {
     process.exit(1);
   });
   installGracefulShutdown(server, logger, async () => {
-    stop();
+    await stop();
     await db.close();
   });
 } catch (err) {

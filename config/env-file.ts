@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 
 /** Variables that may hold secrets: each also accepts NAME_FILE, a path whose content is the value. */
-export const SECRET_VARIABLES = ['SESSION_SECRET', 'DATABASE_URL', 'MYSQL_PASSWORD', 'SMTP_PASSWORD', 'API_TOKEN_SECRET'] as const;
+export const SECRET_VARIABLES = ['SESSION_SECRET', 'DATABASE_URL', 'MYSQL_PASSWORD', 'SMTP_PASSWORD', 'API_TOKEN_SECRET', 'ENCRYPTION_KEY', 'ENCRYPTION_OLD_KEYS'] as const;
 
 /**
  * Copies `env` and replaces every NAME_FILE of a secret variable by NAME with the file's content

@@ -1,9 +1,10 @@
+import crypto from 'node:crypto';
 import path from 'node:path';
 import dotenv from 'dotenv';
 import { z } from 'zod';
 import dbUrl from './database-url.cjs';
 import { applySecretFiles } from './env-file.js';
-import { persistedSessionSecret } from './session-secret.js';
+import { persistedSecret } from './session-secret.js';
 
 const { resolveDatabaseUrl, sequelizeOptionsFromUrl, projectRoot } = dbUrl;
 
@@ -90,14 +91,24 @@ const schema = z.object({
   JOB_CANCEL_GRACE_SECONDS: int(10, 0, 600),
   JOB_STREAM_POLL_MS: int(200, 10, 10_000),
   READY_REQUIRES_RUNNER: bool(false),
+  ENCRYPTION_KEY: z.string().optional(),
+  ENCRYPTION_OLD_KEYS: z.string().optional(),
+  AUDIT_LOG_DIR: z.string().min(1).optional(),
+  AUDIT_LOG_FILE: bool(true),
+  AUDIT_LOG_MAX_SIZE: z.string().regex(/^\d+[KMG]$/, 'must be a size such as 10M').default('10M'),
+  AUDIT_LOG_MAX_FILES: int(30, 1, 10_000),
+  SYNC_INTERVAL_MINUTES: int(60, 0, 7 * 24 * 60),
   TZ: z.string().default('Asia/Kolkata'),
 });
 
 type Parsed = z.infer<typeof schema>;
 
 export type Config = Readonly<
-  Omit<Parsed, 'SESSION_SECRET'> & {
+  Omit<Parsed, 'SESSION_SECRET' | 'ENCRYPTION_KEY' | 'AUDIT_LOG_DIR'> & {
     SESSION_SECRET: string;
+    /** The vault's current key (generated into DATA_DIR/encryption-key when unset). */
+    ENCRYPTION_KEY: string;
+    AUDIT_LOG_DIR: string;
     isProduction: boolean;
     publicUrl: string;
     database: ReturnType<typeof sequelizeOptionsFromUrl> & { url: string };
@@ -147,10 +158,13 @@ export function loadConfig(options: LoadOptions = {}): Config {
   if (problems.length || !result.success || !database) throw new ConfigError(problems);
 
   const c = result.data;
-  const sessionSecret = c.SESSION_SECRET ?? persistedSessionSecret(c.DATA_DIR);
+  const sessionSecret = c.SESSION_SECRET ?? persistedSecret(c.DATA_DIR, 'session-secret', () => crypto.randomBytes(48).toString('base64url'));
+  const encryptionKey = c.ENCRYPTION_KEY ?? persistedSecret(c.DATA_DIR, 'encryption-key', () => crypto.randomBytes(32).toString('base64'));
   return Object.freeze({
     ...c,
     SESSION_SECRET: sessionSecret,
+    ENCRYPTION_KEY: encryptionKey,
+    AUDIT_LOG_DIR: c.AUDIT_LOG_DIR ?? path.join(c.DATA_DIR, 'logs'),
     isProduction: c.NODE_ENV === 'production',
     publicUrl: (c.PUBLIC_URL ?? `http://${c.HOST}:${c.PORT}`).replace(/\/+$/, ''),
     database: Object.freeze(database),

@@ -1,20 +1,20 @@
-import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 
 /**
- * Returns the session secret kept in `<dataDir>/session-secret`, creating it (mode 0600) on first run,
- * so a fresh install needs no configuration and sessions survive restarts.
+ * Returns the secret kept in `<dataDir>/<name>`, creating it with `generate()` (mode 0600) on first
+ * run, so a fresh install needs no configuration and the session secret and vault key survive
+ * restarts. Several instances must be given the same value instead (SESSION_SECRET, ENCRYPTION_KEY).
  */
-export function persistedSessionSecret(dataDir: string): string {
-  const file = path.join(dataDir, 'session-secret');
+export function persistedSecret(dataDir: string, name: string, generate: () => string): string {
+  const file = path.join(dataDir, name);
   try {
     return fs.readFileSync(file, 'utf8').trim();
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
   }
   fs.mkdirSync(dataDir, { recursive: true });
-  const secret = crypto.randomBytes(48).toString('base64url');
+  const secret = generate();
   try {
     // 'wx' fails if another instance created the file in the meantime; then we read theirs.
     fs.writeFileSync(file, secret + '\n', { mode: 0o600, flag: 'wx' });

@@ -20,6 +20,10 @@ export class Container extends Model<InferAttributes<Container>, InferCreationAt
   declare purpose: string | null;
   declare notes: string | null;
   declare tags: string | null;
+  declare environment: CreationOptional<string | null>;
+  /** JSON of the last sync's differences with Proxmox (see src/inventory/drift.ts); NULL when in step. */
+  declare drift: CreationOptional<string | null>;
+  declare syncedAt: CreationOptional<Date | null>;
   declare createdAt: CreationOptional<Date>;
   declare updatedAt: CreationOptional<Date>;
 
@@ -45,6 +49,9 @@ export class Container extends Model<InferAttributes<Container>, InferCreationAt
         purpose: { type: DataTypes.STRING(255), allowNull: true },
         notes: { type: DataTypes.TEXT, allowNull: true },
         tags: { type: DataTypes.STRING(512), allowNull: true },
+        environment: { type: DataTypes.STRING(32), allowNull: true },
+        drift: { type: DataTypes.TEXT, allowNull: true },
+        syncedAt: { type: DataTypes.DATE, allowNull: true },
         createdAt: DataTypes.DATE,
         updatedAt: DataTypes.DATE,
       },

@@ -19,6 +19,9 @@ export class Job extends Model<InferAttributes<Job>, InferCreationAttributes<Job
   declare cancelRequestedAt: Date | null;
   declare exitCode: number | null;
   declare error: string | null;
+  /** What the job is about ('container', 'vm', 'inventory'), for the record's detail page. */
+  declare subjectType: CreationOptional<string | null>;
+  declare subjectId: CreationOptional<number | null>;
   declare createdAt: CreationOptional<Date>;
   declare updatedAt: CreationOptional<Date>;
 
@@ -39,6 +42,8 @@ export class Job extends Model<InferAttributes<Job>, InferCreationAttributes<Job
         cancelRequestedAt: { type: DataTypes.DATE, allowNull: true },
         exitCode: { type: DataTypes.INTEGER, allowNull: true },
         error: { type: DataTypes.TEXT, allowNull: true },
+        subjectType: { type: DataTypes.STRING(32), allowNull: true },
+        subjectId: { type: DataTypes.INTEGER, allowNull: true },
         createdAt: DataTypes.DATE,
         updatedAt: DataTypes.DATE,
       },

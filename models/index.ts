@@ -1,20 +1,27 @@
 import type { Sequelize } from 'sequelize';
 import { AccountRequest } from './AccountRequest.js';
 import { ApiToken } from './ApiToken.js';
+import { AuditEvent } from './AuditEvent.js';
 import { Container } from './Container.js';
+import { Credential } from './Credential.js';
+import { CsvImport } from './CsvImport.js';
+import { GuestSnapshot } from './GuestSnapshot.js';
 import { Job } from './Job.js';
 import { JobRunner } from './JobRunner.js';
 import { JobStatus } from './JobStatus.js';
 import { Node } from './Node.js';
 import { RateLimit } from './RateLimit.js';
 import { Service } from './Service.js';
+import { ScheduledRun } from './ScheduledRun.js';
 import { Session } from './Session.js';
 import { User } from './User.js';
+import { VirtualMachine } from './VirtualMachine.js';
 
 export { JobRunner };
 export { Container, Job, JobStatus, Node, RateLimit, Service, Session, User };
 export type { Role } from './User.js';
 export { AccountRequest, ApiToken };
+export { AuditEvent, Credential, CsvImport, GuestSnapshot, ScheduledRun, VirtualMachine };
 
 export interface Models {
   User: typeof User;
@@ -28,6 +35,12 @@ export interface Models {
   RateLimit: typeof RateLimit;
   AccountRequest: typeof AccountRequest;
   ApiToken: typeof ApiToken;
+  VirtualMachine: typeof VirtualMachine;
+  Credential: typeof Credential;
+  AuditEvent: typeof AuditEvent;
+  GuestSnapshot: typeof GuestSnapshot;
+  CsvImport: typeof CsvImport;
+  ScheduledRun: typeof ScheduledRun;
 }
 
 /**
@@ -47,11 +60,21 @@ export function initModels(sequelize: Sequelize): Models {
     RateLimit: RateLimit.initModel(sequelize),
     AccountRequest: AccountRequest.initModel(sequelize),
     ApiToken: ApiToken.initModel(sequelize),
+    VirtualMachine: VirtualMachine.initModel(sequelize),
+    Credential: Credential.initModel(sequelize),
+    AuditEvent: AuditEvent.initModel(sequelize),
+    GuestSnapshot: GuestSnapshot.initModel(sequelize),
+    CsvImport: CsvImport.initModel(sequelize),
+    ScheduledRun: ScheduledRun.initModel(sequelize),
   };
   Node.hasMany(Container, { foreignKey: 'nodeId', as: 'containers' });
   Container.belongsTo(Node, { foreignKey: 'nodeId', as: 'node' });
   Container.hasMany(Service, { foreignKey: 'containerId', as: 'services', onDelete: 'CASCADE' });
   Service.belongsTo(Container, { foreignKey: 'containerId', as: 'container' });
+  Node.hasMany(VirtualMachine, { foreignKey: 'nodeId', as: 'virtualMachines' });
+  VirtualMachine.belongsTo(Node, { foreignKey: 'nodeId', as: 'node' });
+  Container.hasMany(Credential, { foreignKey: 'containerId', as: 'credentials', onDelete: 'CASCADE' });
+  VirtualMachine.hasMany(Credential, { foreignKey: 'virtualMachineId', as: 'credentials', onDelete: 'CASCADE' });
   Job.hasMany(JobStatus, { foreignKey: 'jobId', as: 'chunks' });
   JobStatus.belongsTo(Job, { foreignKey: 'jobId', as: 'job' });
   User.hasMany(Session, { foreignKey: 'userId', as: 'sessions' });

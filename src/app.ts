@@ -2,7 +2,9 @@ import express, { type Express, type Request } from 'express';
 import type { Sequelize } from 'sequelize';
 import type { Config } from '../config/index.js';
 import type { Models } from '../models/index.js';
+import { Auditor } from './audit/index.js';
 import type { Logger } from './lib/logger.js';
+import { Vault } from './lib/vault.js';
 import { publicDir, viewsDir } from './lib/paths.js';
 import { renderWithLayout } from './lib/views.js';
 import { bearerToken, isBearerRequest, unlessBearer } from './middlewares/bearerToken.js';
@@ -25,8 +27,8 @@ export interface AppDeps {
 
 export interface BerthApp {
   app: Express;
-  /** Stops the app's timers (session expiry sweep); the HTTP server is closed by its owner. */
-  stop(): void;
+  /** Stops the app's timers (session expiry sweep) and closes the audit file; the HTTP server is closed by its owner. */
+  stop(): Promise<void>;
 }
 
 /** Builds the Express app: middleware in order, routes, 404/405, error handler. No listen(). */
@@ -64,12 +66,20 @@ export function createApp(deps: AppDeps): BerthApp {
   // Bearer-token requests need no CSRF token: a browser cannot add that header cross-site.
   app.use(csrfProtection((req) => !isRouted(req) || (isBearerRequest(req) && req.apiToken !== undefined)));
 
-  mountRoutes(app, { ...deps, publicLimit: publicRateLimit(config, models) });
+  const auditor = Auditor.fromConfig(config, models, deps.logger, 'audit.log');
+  const vault = Vault.fromConfig(config);
+  mountRoutes(app, { ...deps, auditor, vault, publicLimit: publicRateLimit(config, models) });
 
   routes = listRoutes(app);
   const allowedMethods = (path: string) => [...new Set(routes.filter((r) => r.match(path)).map((r) => r.method))];
   app.use(notFound(allowedMethods));
   app.use(errorHandler);
 
-  return { app, stop: () => sessionStore.stopExpiringSessions() };
+  return {
+    app,
+    stop: async () => {
+      sessionStore.stopExpiringSessions();
+      await auditor.close();
+    },
+  };
 }

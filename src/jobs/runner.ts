@@ -14,6 +14,8 @@ import { childEnv, signalGroup, spawnGroup, startReaper, terminateGroup, type Re
 import { getTask, SHELL_TASK, type Task } from './tasks/index.js';
 
 export interface RunnerOptions {
+  /** Handed to in-process tasks (TaskContext.config). */
+  config?: Config;
   sequelize: Sequelize;
   models: Models;
   logger: Logger;
@@ -37,6 +39,7 @@ export interface RunnerOptions {
 export function runnerOptionsFromConfig(config: Config, deps: Pick<RunnerOptions, 'sequelize' | 'models' | 'logger'>): RunnerOptions {
   return {
     ...deps,
+    config,
     concurrency: config.JOB_RUNNER_CONCURRENCY,
     pollMs: config.JOB_RUNNER_POLL_MS,
     heartbeatSeconds: config.JOB_HEARTBEAT_SECONDS,
@@ -349,6 +352,10 @@ export class JobRunner {
             signal: a.abort.signal,
             stdout: (t) => writer.write('stdout', t),
             stderr: (t) => writer.write('stderr', t),
+            models: this.o.models,
+            sequelize: this.o.sequelize,
+            config: this.o.config,
+            logger: log,
           }),
           aborted,
         ]);

@@ -1,5 +1,7 @@
 import type { Express, RequestHandler } from 'express';
 import type { AppDeps } from '../app.js';
+import type { Auditor } from '../audit/index.js';
+import type { Vault } from '../lib/vault.js';
 import type { AccessLevel } from '../policies/access.js';
 import { accountRequestRoutes } from './account-requests.js';
 import { accountRoutes } from './account.js';
@@ -15,6 +17,10 @@ import { streamRoutes } from './stream.js';
 
 /** What every router gets: the app's dependencies plus shared middleware. */
 export interface RouteContext extends AppDeps {
+  /** Writes the audit trail (AuditEvents + audit file): every write records one event in its transaction. */
+  auditor: Auditor;
+  /** Seals and opens secrets (credentials, node API tokens). */
+  vault: Vault;
   /** The public routes' per-IP limit (RATE_LIMIT_MAX per RATE_LIMIT_WINDOW_MINUTES). */
   publicLimit: RequestHandler;
 }

@@ -18,7 +18,7 @@ export interface AppFixture {
  */
 export function useApp(overrides: Record<string, string> = {}): AppFixture {
   const fixture = { logs: [] } as unknown as AppFixture;
-  let stop: (() => void) | undefined;
+  let stop: (() => Promise<void>) | undefined;
   before(() => {
     const { db } = testContext();
     const config = testConfig(testContext().scratch.url, { LOG_LEVEL: 'info', ...overrides });

@@ -12,8 +12,9 @@ export const FINAL = ['success', 'failure', 'cancelled'];
 
 /** Fast defaults for tests: short poll, heartbeat and grace. */
 export function runnerOptions(overrides: Partial<RunnerOptions> = {}): RunnerOptions {
-  const { db } = testContext();
+  const { db, config } = testContext();
   return {
+    config,
     sequelize: db.sequelize,
     models: db.models,
     logger: createLogger('silent'),

@@ -1,4 +1,8 @@
+import type { Sequelize } from 'sequelize';
 import type { z } from 'zod';
+import type { Config } from '../../../config/index.js';
+import type { Models } from '../../../models/index.js';
+import type { Logger } from '../../lib/logger.js';
 
 /** What an in-process task can do while it runs. */
 export interface TaskContext {
@@ -8,6 +12,12 @@ export interface TaskContext {
   stderr(text: string): void;
   /** Aborted on cancel, timeout or runner shutdown. */
   signal: AbortSignal;
+  /** The runner's database and configuration, for tasks that read or write Berth's own records. */
+  models: Models;
+  sequelize: Sequelize;
+  /** Undefined only for runners built without one (some tests); tasks that need it say so. */
+  config: Config | undefined;
+  logger: Logger;
 }
 
 /** A task that runs an external program: argv only, never a shell string built from input. */
