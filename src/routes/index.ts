@@ -38,6 +38,10 @@ export function mountRoutes(app: Express, ctx: RouteContext): void {
   app.use(mailRoutes(ctx));
   app.use(jobsRoutes(ctx));
   app.use(streamRoutes(ctx));
+  // Inventory. Routers with fixed paths under /containers and /vms (export.csv, import, bulk,
+  // credentials) are mounted before the records router, whose /containers/:id would match them.
+  // -- inventory: fixed paths --
+  // -- inventory: records (/:id) --
 }
 
 export interface RouteInfo {
