@@ -4,7 +4,7 @@
 //   BENCH_DATABASE_URL=mysql://root@127.0.0.1:3306/berth_bench npx tsx bench/jobs-runner.ts
 import { Op } from 'sequelize';
 import { enqueueJob } from '../src/jobs/enqueue.js';
-import { benchDb, dialectLabel, percentile, runner } from './jobs-common.js';
+import { benchDb, dialectLabel, percentile, runner } from './common.js';
 
 const { db, config, cleanup } = await benchDb();
 const { models } = db;

@@ -7,7 +7,7 @@ import { createLogger } from '../src/lib/logger.js';
 import { enqueueJob } from '../src/jobs/enqueue.js';
 import { hashPassword } from '../src/lib/passwords.js';
 import { loginCookie, readSse } from '../test/support/sse-client.js';
-import { benchDb, dialectLabel, percentile, runner } from './jobs-common.js';
+import { benchDb, dialectLabel, percentile, runner } from './common.js';
 
 const { db, config, cleanup } = await benchDb({ JOB_STREAM_POLL_MS: '100' });
 const label = dialectLabel(config);

@@ -1,7 +1,7 @@
 import crypto from 'node:crypto';
 import os from 'node:os';
 import type { Readable } from 'node:stream';
-import { Op, type Sequelize } from 'sequelize';
+import type { Sequelize } from 'sequelize';
 import type { Config } from '../../config/index.js';
 import type { Job, Models } from '../../models/index.js';
 import type { JobStatusValue } from '../../models/Job.js';
@@ -9,9 +9,11 @@ import type { Logger } from '../lib/logger.js';
 import { claimJobs } from './claim.js';
 import { jobEvents } from './enqueue.js';
 import { Heartbeat } from './heartbeat.js';
-import { LineSplitter, OutputWriter } from './output-writer.js';
-import { childEnv, signalGroup, spawnGroup, startReaper, terminateGroup, type Reaper } from './process-group.js';
-import { getTask, SHELL_TASK, type Task } from './tasks/index.js';
+import { OutputWriter } from './output-writer.js';
+import { childEnv, signalGroup, startReaper, terminateGroup, type Reaper } from './process-group.js';
+import { SHELL_TASK } from './tasks/index.js';
+import { endedJobs, finalStatus, type EndReason } from './end-reason.js';
+import { resolveTask, runExecTask, runFunctionTask } from './task-execution.js';
 
 export interface RunnerOptions {
   /** Handed to in-process tasks (TaskContext.config). */
@@ -52,13 +54,6 @@ export function runnerOptionsFromConfig(config: Config, deps: Pick<RunnerOptions
     cwd: config.JOB_RUNNER_CWD,
   };
 }
-
-type EndReason =
-  | { kind: 'cancel'; message: string }
-  | { kind: 'timeout'; seconds: number }
-  | { kind: 'shutdown'; signal: string }
-  /** The job is no longer ours in the database (recovered by another runner while we were cut off). */
-  | { kind: 'lost'; message: string };
 
 interface Active {
   job: Job;
@@ -230,18 +225,9 @@ export class JobRunner {
     this.watchTimer = setTimeout(async () => {
       if (this.active.size) {
         try {
-          const rows = await this.o.models.Job.findAll({
-            attributes: ['id', 'status', 'lockedBy', 'cancelRequestedAt', 'error'],
-            where: { id: { [Op.in]: [...this.active.keys()] } },
-          });
-          const byId = new Map(rows.map((r) => [r.id, r]));
-          for (const a of this.active.values()) {
-            const row = byId.get(a.job.id);
-            if (!row || row.status !== 'running' || row.lockedBy !== this.id) {
-              this.end(a, { kind: 'lost', message: row ? `job is now ${row.status} (${row.error ?? 'no reason'})` : 'job row deleted' });
-            } else if (row.cancelRequestedAt) {
-              this.end(a, { kind: 'cancel', message: row.error || 'cancelled on request' });
-            }
+          for (const [id, reason] of await endedJobs(this.o.models, this.id, [...this.active.keys()])) {
+            const a = this.active.get(id);
+            if (a) this.end(a, reason);
           }
         } catch (err) {
           this.setDbState(true, err as Error);
@@ -275,21 +261,6 @@ export class JobRunner {
       });
   }
 
-  private resolveTask(job: Job): { task: Task; params: unknown } {
-    const name = job.task ?? SHELL_TASK;
-    const task = getTask(name);
-    if (!task) throw new Error(`unknown task '${name}'`);
-    let raw: unknown;
-    try {
-      raw = name === SHELL_TASK && !job.task ? { command: job.command } : JSON.parse(job.params ?? '{}');
-    } catch {
-      throw new Error('the job parameters are not valid JSON');
-    }
-    const parsed = task.schema.safeParse(raw);
-    if (!parsed.success) throw new Error(`invalid parameters for task '${name}': ${parsed.error.issues.map((i) => `${i.path.join('.') || 'params'}: ${i.message}`).join('; ')}`);
-    return { task, params: parsed.data };
-  }
-
   private async run(a: Active): Promise<void> {
     const { job } = a;
     const log = this.log.child({ jobId: job.id });
@@ -313,54 +284,35 @@ export class JobRunner {
     log.info({ task: job.task ?? SHELL_TASK }, 'job started');
 
     let exitCode: number | null = null;
-    let failure: string | null = null;
+    let failure: string | null;
     try {
-      const { task, params } = this.resolveTask(job);
-      if (task.kind === 'exec') {
-        const child = spawnGroup(task.argv(params), { cwd: this.o.cwd, env: childEnv(this.o.env ?? process.env) });
-        a.pgid = child.pid;
-        if (a.pgid) this.reaper?.add(a.pgid);
-        const out = new LineSplitter((t) => writer.write('stdout', t));
-        const err = new LineSplitter((t) => writer.write('stderr', t));
-        streams.push(child.stdout!, child.stderr!);
-        child.stdout!.on('data', (c: Buffer) => out.push(c));
-        child.stderr!.on('data', (c: Buffer) => err.push(c));
-        // If an early end was requested before the pid was known, apply it now.
-        if (a.endReason && a.pgid) void terminateGroup(a.pgid, this.o.cancelGraceSeconds * 1000);
-        const result = await new Promise<{ code: number | null; signal: NodeJS.Signals | null; error?: Error }>((resolve) => {
-          child.once('error', (error) => resolve({ code: null, signal: null, error }));
-          // The leader exited: whatever it left running in its group goes too (no orphans), then the
-          // pipes close once drained.
-          child.once('exit', () => a.pgid && signalGroup(a.pgid, 'SIGKILL'));
-          child.once('close', (code, signal) => resolve({ code, signal }));
-        });
-        out.end();
-        err.end();
-        if (a.pgid) this.reaper?.remove(a.pgid);
-        if (result.error) failure = `could not start: ${result.error.message}`;
-        else if (result.signal) failure = `killed by signal ${result.signal}`;
-        else {
-          exitCode = result.code;
-          if (exitCode !== 0) failure = `exited with code ${exitCode}`;
-        }
-      } else {
-        const aborted = new Promise<never>((_, reject) => a.abort.signal.addEventListener('abort', () => reject(a.abort.signal.reason), { once: true }));
-        aborted.catch(() => {});
-        await Promise.race([
-          task.run(params, {
-            jobId: job.id,
-            signal: a.abort.signal,
-            stdout: (t) => writer.write('stdout', t),
-            stderr: (t) => writer.write('stderr', t),
-            models: this.o.models,
-            sequelize: this.o.sequelize,
-            config: this.o.config,
-            logger: log,
-          }),
-          aborted,
-        ]);
-        exitCode = 0;
-      }
+      const { task, params } = resolveTask(job);
+      const result =
+        task.kind === 'exec'
+          ? await runExecTask(task.argv(params), {
+              cwd: this.o.cwd,
+              env: childEnv(this.o.env ?? process.env),
+              writer,
+              streams,
+              reaper: this.reaper,
+              graceMs: this.o.cancelGraceSeconds * 1000,
+              onStart: (pgid) => {
+                a.pgid = pgid;
+                return Boolean(a.endReason);
+              },
+            })
+          : await runFunctionTask(task, params, a.abort.signal, {
+              jobId: job.id,
+              signal: a.abort.signal,
+              stdout: (t) => writer.write('stdout', t),
+              stderr: (t) => writer.write('stderr', t),
+              models: this.o.models,
+              sequelize: this.o.sequelize,
+              config: this.o.config,
+              logger: log,
+            });
+      exitCode = result.exitCode;
+      failure = result.failure;
     } catch (err) {
       failure = (err as Error).message;
       if (!a.endReason) writer.system(`[error: ${failure}]`);
@@ -368,26 +320,13 @@ export class JobRunner {
       clearTimeout(timer);
     }
 
-    let status: JobStatusValue;
-    let error: string | null;
     const reason = a.endReason;
-    if (reason?.kind === 'cancel') {
-      status = 'cancelled';
-      error = reason.message;
-    } else if (reason?.kind === 'shutdown') {
-      status = 'cancelled';
-      error = `the job runner shut down (${reason.signal}) while the job was running`;
-    } else if (reason?.kind === 'timeout') {
-      status = 'failure';
-      error = `timed out after ${reason.seconds} s`;
-    } else if (reason?.kind === 'lost') {
+    if (reason?.kind === 'lost') {
       await writer.close(this.o.staleSeconds * 1000).catch(() => {});
       log.warn({ reason: reason.message }, 'job was taken away from this runner; its process group was killed');
       return;
-    } else {
-      status = failure ? 'failure' : 'success';
-      error = failure;
     }
+    const { status, error } = finalStatus(reason, failure);
     if (reason) writer.system(`[${status}: ${error}]`);
 
     // On shutdown the stop timeout bounds how long we may retry; otherwise keep trying until the

@@ -1,7 +1,6 @@
 import fs from 'node:fs';
-import { Agent, fetch } from 'undici';
 import type { Config } from '../../config/index.js';
-import { authenticateUser, isProxmoxError, ProxmoxAuthError, type ProxmoxClientOptions, type Realm } from '../lib/proxmox/index.js';
+import { authenticateUser, isProxmoxError, listRealms, ProxmoxAuthError, type ProxmoxClientOptions } from '../lib/proxmox/index.js';
 import type { Logger } from '../lib/logger.js';
 
 /** Proxmox realm ids as pveum accepts them. */
@@ -59,24 +58,14 @@ export class ProxmoxLogin {
     if (!this.configured) return [];
     if (this.cache && Date.now() - this.cache.at < REALMS_TTL_MS) return this.cache.realms;
     let realms: RealmChoice[] | null = null;
-    // The client has no unauthenticated call, so this one read goes straight to the node with the
-    // same TLS trust (a pinned fingerprint is not applied here: the form then falls back to pam/pve).
-    const c = this.config;
-    const dispatcher = new Agent({
-      connect: { rejectUnauthorized: c.PROXMOX_TLS_VERIFY, ...(c.PROXMOX_CA_FILE ? { ca: fs.readFileSync(c.PROXMOX_CA_FILE) } : {}) },
-    });
     try {
-      const url = new URL('/api2/json/access/domains', c.PROXMOX_URL);
-      const res = await fetch(url, { dispatcher, signal: AbortSignal.timeout(Math.min(c.PROXMOX_TIMEOUT_MS, 5000)) });
-      if (!res.ok) throw new Error(`HTTP ${res.status}`);
-      const body = (await res.json()) as { data?: Realm[] };
-      realms = (body.data ?? [])
+      // The client's realm read needs no login and uses the same TLS trust (CA, fingerprint pin) as logins.
+      const list = await listRealms({ ...this.nodeOptions(), timeoutMs: Math.min(this.config.PROXMOX_TIMEOUT_MS, 5000) });
+      realms = list
         .filter((r) => typeof r.realm === 'string' && REALM_RE.test(r.realm))
         .map((r) => ({ realm: r.realm, comment: typeof r.comment === 'string' ? r.comment : r.realm, default: Number(r.default) === 1 }));
     } catch (err) {
       this.logger.warn({ reason: (err as Error).message }, 'could not read the Proxmox realm list');
-    } finally {
-      await dispatcher.close();
     }
     this.cache = { at: Date.now(), realms };
     return realms;

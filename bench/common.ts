@@ -1,4 +1,4 @@
-// Shared setup for the jobs benchmarks: a fresh database (temporary SQLite file, or BENCH_DATABASE_URL
+// Shared setup for the benchmarks: a fresh database (temporary SQLite file, or BENCH_DATABASE_URL
 // — a MariaDB URL whose database exists and may be emptied), migrated, and quiet logs.
 import fs from 'node:fs';
 import os from 'node:os';
