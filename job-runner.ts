@@ -6,6 +6,8 @@ import { loadConfigOrExit } from './config/index.js';
 import { openDatabase } from './src/lib/db/index.js';
 import { createLogger } from './src/lib/logger.js';
 import { JobRunner, runnerOptionsFromConfig } from './src/jobs/runner.js';
+import { SyncScheduler } from './src/jobs/scheduler.js';
+import { Auditor } from './src/audit/index.js';
 
 const config = loadConfigOrExit();
 const logger = createLogger(config.LOG_LEVEL).child({ component: 'job-runner' });
@@ -14,6 +16,10 @@ try {
   const db = await openDatabase(config, logger);
   const runner = new JobRunner(runnerOptionsFromConfig(config, { sequelize: db.sequelize, models: db.models, logger }));
   await runner.start();
+  // The inventory sync schedule (SYNC_INTERVAL_MINUTES, 0 = off): every runner checks, one wins each slot.
+  const auditor = Auditor.fromConfig(config, db.models, logger, 'audit-runner.log');
+  const scheduler = new SyncScheduler({ models: db.models, sequelize: db.sequelize, auditor, logger, intervalMinutes: config.SYNC_INTERVAL_MINUTES });
+  scheduler.start();
 
   let stopping = false;
   const stop = async (signal: string) => {
@@ -26,7 +32,9 @@ try {
       process.exit(1);
     }, 40_000).unref();
     try {
+      await scheduler.stop();
       await runner.stop(signal);
+      await auditor.close();
       await db.close();
       process.exit(0);
     } catch (err) {

@@ -10,6 +10,7 @@ import { openDatabase } from '../src/lib/db/index.js';
 import { projectRoot } from '../src/lib/paths.js';
 import { loadSeedFile, startPveSim } from '../src/pve-sim/index.js';
 import { createAdmin } from '../src/services/createAdmin.js';
+import { Vault } from '../src/lib/vault.js';
 
 const seedFile = fileURLToPath(new URL('../test/fixtures/pve-seed.json', import.meta.url));
 const seed = loadSeedFile(seedFile);
@@ -27,6 +28,21 @@ if (!(await db.models.User.findOne({ where: { username: 'admin' } }))) {
   await createAdmin(db.models, { username: 'admin', password });
   adminLine = `  local admin: admin / ${password}`;
 }
+// The simulator's nodes, registered with its API token, so "Sync now" on the drift page works at once.
+// The demo simulator speaks plain HTTP on 127.0.0.1, so there is no certificate to verify.
+const token = seed.tokens?.[0];
+const vault = Vault.fromConfig(config);
+for (const node of seed.nodes) {
+  if (await db.models.Node.findOne({ where: { name: node.name } })) continue;
+  await db.models.Node.create({
+    name: node.name,
+    apiUrl: sim.url,
+    tlsVerify: true,
+    tlsFingerprint: null,
+    apiTokenId: token?.id ?? null,
+    apiTokenSecret: token?.secret ? vault.seal(token.secret, 'node-token') : null,
+  });
+}
 await db.close();
 
 console.log(`Proxmox VE simulator: ${sim.url} (nodes ${seed.nodes.map((n) => n.name).join(', ')})`);
@@ -34,13 +50,19 @@ console.log('Log in to Berth with:');
 console.log(adminLine);
 for (const u of seed.users) console.log(`  Proxmox user: ${u.userid} / ${u.password ?? '(none)'}  groups ${u.groups.join(',') || '-'}`);
 
+console.log(`Nodes ${seed.nodes.map((n) => n.name).join(', ')} are registered in Berth (admin: Sync & drift → Sync now).`);
+
 const server = spawn(process.execPath, ['--import', 'tsx', path.join(projectRoot, 'server.ts')], { env, stdio: 'inherit' });
+// The job runner runs sync jobs (and the demo's other jobs); it stops with the server.
+const runner = spawn(process.execPath, ['--import', 'tsx', path.join(projectRoot, 'job-runner.ts')], { env, stdio: 'inherit' });
 const stop = async (signal: NodeJS.Signals) => {
+  runner.kill(signal);
   server.kill(signal);
 };
 process.on('SIGINT', () => void stop('SIGINT'));
 process.on('SIGTERM', () => void stop('SIGTERM'));
 server.on('exit', async (code) => {
+  runner.kill('SIGTERM');
   await sim.close();
   process.exit(code ?? 0);
 });

@@ -14,6 +14,7 @@ import { errorHandler, notFound } from './middlewares/errorHandler.js';
 import { flashLocals } from './middlewares/flash.js';
 import { publicRateLimit } from './middlewares/rateLimit.js';
 import { requestLogging } from './middlewares/requestLogging.js';
+import { csvUpload } from './middlewares/upload.js';
 import { securityHeaders } from './middlewares/securityHeaders.js';
 import { createSessionStore, sessions } from './middlewares/session.js';
 import { listRoutes, mountRoutes, type RouteInfo } from './routes/index.js';
@@ -64,6 +65,7 @@ export function createApp(deps: AppDeps): BerthApp {
   let routes: RouteInfo[] = [];
   const isRouted = (req: Request) => routes.some((r) => r.method === req.method && r.match(req.path));
   // Bearer-token requests need no CSRF token: a browser cannot add that header cross-site.
+  app.use(csvUpload);
   app.use(csrfProtection((req) => !isRouted(req) || (isBearerRequest(req) && req.apiToken !== undefined)));
 
   const auditor = Auditor.fromConfig(config, models, deps.logger, 'audit.log');

@@ -1,5 +1,7 @@
 import { EventEmitter } from 'node:events';
+import type { Transaction } from 'sequelize';
 import type { Job, Models } from '../../models/index.js';
+import type { AuditInput } from '../audit/index.js';
 import { ForbiddenError, ValidationError } from '../lib/errors.js';
 import { getTask, SHELL_TASK } from './tasks/index.js';
 
@@ -22,6 +24,31 @@ export interface EnqueueRequest {
   /** Whether the requester is an administrator (required for admin-only tasks). */
   isAdmin: boolean;
   timeoutSeconds?: number | null;
+  /** The transaction to insert in (with the caller's audit event); the runner is nudged after it commits. */
+  transaction?: Transaction;
+  /** What the job is about (e.g. 'inventory', 'container' + id), for pages that list an object's jobs. */
+  subjectType?: string | null;
+  subjectId?: number | null;
+}
+
+/** How much of a job's description the audit trail keeps: a raw shell command may hold a secret further on. */
+const AUDIT_LABEL_CHARS = 200;
+
+/** A job's label in the audit trail: the start of its description. */
+export const jobAuditLabel = (job: Pick<Job, 'command'>): string => job.command.slice(0, AUDIT_LABEL_CHARS);
+
+/**
+ * The `job.enqueue` audit event for a new job: the task name and the start of its description, never
+ * its parameters (they may carry secrets). Record it in the transaction that inserted the job.
+ */
+export function jobEnqueuedEvent(job: Job): AuditInput {
+  return {
+    action: 'job.enqueue',
+    objectType: 'job',
+    objectId: job.id,
+    objectLabel: jobAuditLabel(job),
+    changes: { task: { after: job.task ?? SHELL_TASK } },
+  };
 }
 
 /** Validates a task and its parameters and inserts a pending job. */
@@ -53,7 +80,11 @@ export async function enqueueJob(models: Models, req: EnqueueRequest): Promise<J
     cancelRequestedAt: null,
     exitCode: null,
     error: null,
-  });
-  jobEvents.emit('enqueued', job.id);
+    subjectType: req.subjectType ?? null,
+    subjectId: req.subjectId ?? null,
+  }, { transaction: req.transaction });
+  // A runner woken before the commit would not see the row yet.
+  if (req.transaction) req.transaction.afterCommit(() => void jobEvents.emit('enqueued', job.id));
+  else jobEvents.emit('enqueued', job.id);
   return job;
 }

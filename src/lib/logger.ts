@@ -13,6 +13,12 @@ export const REDACTED_PATHS = [
   '*.token',
   '*.ticket',
   '*.apiTokenSecret',
+  '*.sshKey',
+  // The same names at the top level of a logged object (logger.info({ password }) as well as { body: { password } }).
+  'password',
+  'secret',
+  'sshKey',
+  'apiTokenSecret',
   '*.SESSION_SECRET',
   '*._csrf',
 ];

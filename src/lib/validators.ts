@@ -70,6 +70,8 @@ export const tags = z
   .transform((v) => [...new Set((Array.isArray(v) ? v : v.split(/[\s,;]+/)).map((t) => t.trim().toLowerCase()).filter(Boolean))])
   .refine((list) => list.every((t) => TAG.test(t)), { message: 'Tags use a-z, 0-9, _ . - (up to 32 characters each, starting with a letter or digit).' })
   .refine((list) => list.length <= 20, { message: 'At most 20 tags.' })
+  // The column is 512 characters: refuse here rather than let the database cut or reject it.
+  .refine((list) => list.join(',').length <= 512, { message: 'The tags are too long together (512 characters at most).' })
   .transform((list) => (list.length ? list.join(',') : null));
 
 /** The tags of a stored value, as a list. */

@@ -3,7 +3,7 @@ import type { Changes } from '../audit/index.js';
 
 /** An audit event for pages and JSON, with its changes parsed. */
 export function presentAuditEvent(e: AuditEvent) {
-  let changes: Changes | null = null;
+  let changes: Changes | null;
   try {
     changes = e.changes ? (JSON.parse(e.changes) as Changes) : null;
   } catch {

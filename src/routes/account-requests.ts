@@ -1,4 +1,5 @@
 import { Router } from 'express';
+import { actorOf } from '../audit/index.js';
 import { mailerFor } from '../lib/mail/index.js';
 import { flash } from '../middlewares/flash.js';
 import { wantsJson } from '../middlewares/errorHandler.js';
@@ -10,9 +11,9 @@ import { decisionInput, idParam } from './account.schema.js';
 import type { RouteContext } from './index.js';
 
 /** Admins review account requests: approve (account created, requester emailed) or reject (with a reason). */
-export function accountRequestRoutes({ models, sequelize, config, logger }: RouteContext) {
+export function accountRequestRoutes({ models, sequelize, config, logger, auditor }: RouteContext) {
   const router = Router();
-  const deps = { models, sequelize, config, mailer: mailerFor(config, logger) };
+  const deps = { models, sequelize, config, auditor, mailer: mailerFor(config, logger) };
 
   router.get('/account-requests', access.admin, async (req, res) => {
     const rows = await models.AccountRequest.findAll({ order: [['createdAt', 'DESC']], limit: 200 });
@@ -27,7 +28,7 @@ export function accountRequestRoutes({ models, sequelize, config, logger }: Rout
 
   router.post('/account-requests/:id/approve', access.admin, async (req, res) => {
     const { id } = parseInput(idParam, req.params);
-    const { user, mail } = await approveAccountRequest(deps, id, req.user!.id);
+    const { user, mail } = await approveAccountRequest(deps, id, req.user!.id, actorOf(req));
     req.log.info({ accountRequestId: id, userId: user.id }, 'account request approved');
     const mailNote = mail.sent ? 'The requester was emailed a link to set a password.' : `The email could not be sent (${mail.reason}): reset the password from the user page to get a new link.`;
     if (wantsJson(req)) return res.json({ success: true, userId: user.id, emailed: mail.sent });
@@ -38,7 +39,7 @@ export function accountRequestRoutes({ models, sequelize, config, logger }: Rout
   router.post('/account-requests/:id/reject', access.admin, async (req, res) => {
     const { id } = parseInput(idParam, req.params);
     const { reason } = parseInput(decisionInput, req.body);
-    const { mail } = await rejectAccountRequest(deps, id, req.user!.id, reason);
+    const { mail } = await rejectAccountRequest(deps, id, req.user!.id, reason, actorOf(req));
     req.log.info({ accountRequestId: id }, 'account request rejected');
     if (wantsJson(req)) return res.json({ success: true, emailed: mail.sent });
     flash(req, 'success', `Request rejected.${mail.sent ? ' The requester was emailed the reason.' : ' The email could not be sent.'}`);

@@ -1,4 +1,5 @@
 import { Router, type Request, type Response } from 'express';
+import { actorOf } from '../audit/index.js';
 import { AppError, NotFoundError } from '../lib/errors.js';
 import { flash } from '../middlewares/flash.js';
 import { wantsJson } from '../middlewares/errorHandler.js';
@@ -11,7 +12,8 @@ import { changePasswordInput, setPasswordInput } from './account.schema.js';
 import type { RouteContext } from './index.js';
 
 /** The user's own account page, password change, and the emailed set-password link. */
-export function accountRoutes({ models, config }: RouteContext) {
+export function accountRoutes({ models, sequelize, auditor, config }: RouteContext) {
+  const deps = { models, sequelize, auditor };
   const router = Router();
 
   function renderAccount(req: Request, res: Response, status: number, error?: string, fields?: Record<string, string>) {
@@ -29,7 +31,7 @@ export function accountRoutes({ models, config }: RouteContext) {
       const input = parseInput(changePasswordInput, req.body);
       const user = await models.User.findByPk(req.user!.id);
       if (!user) throw new NotFoundError();
-      await changeOwnPassword(models, user, input.currentPassword, input.newPassword);
+      await changeOwnPassword(deps, user, input.currentPassword, input.newPassword, actorOf(req));
       // Every other session of the user ended; this one continues on a new id.
       await startSession(req, user);
       req.log.info({ userId: user.id }, 'password changed');
@@ -62,7 +64,8 @@ export function accountRoutes({ models, config }: RouteContext) {
     }
     try {
       const input = parseInput(setPasswordInput, req.body);
-      await setPassword(models, user, input.newPassword);
+      // The actor is whoever is logged in (usually nobody): the link's holder is not known to be its user.
+      await setPassword(deps, user, input.newPassword, actorOf(req));
     } catch (err) {
       if (err instanceof AppError && err.status === 422 && !wantsJson(req)) return renderSetPassword(res, 422, token, true, err.message, err.fields);
       throw err;

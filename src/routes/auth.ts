@@ -1,4 +1,5 @@
 import { Router, type Request, type Response } from 'express';
+import { actorOf } from '../audit/index.js';
 import { ValidationError } from '../lib/errors.js';
 import { safeRedirectPath } from '../lib/safe-redirect.js';
 import { wantsJson } from '../middlewares/errorHandler.js';
@@ -10,7 +11,7 @@ import { loginInput } from './auth.schema.js';
 import type { RouteContext } from './index.js';
 
 /** Login and logout. A fresh install (no users yet) shows how to create the first admin instead. */
-export function authRoutes({ models, config, logger, publicLimit }: RouteContext) {
+export function authRoutes({ models, config, logger, auditor, publicLimit }: RouteContext) {
   const router = Router();
   const logins = new LoginService(models, config, logger);
 
@@ -44,11 +45,19 @@ export function authRoutes({ models, config, logger, publicLimit }: RouteContext
     }
     const outcome = await logins.logIn({ username: input.username, realm: input.realm, password: input.password, ip: req.ip ?? '' });
     if (!outcome.ok) {
+      // Only failures the throttle counts (401) are audited, so a locked-out guesser (429) cannot grow
+      // the table; the password is never part of the event.
+      if (outcome.status === 401) {
+        await auditor.record({ ...actorOf(req), username: null }, { action: 'session.login-failed', objectType: 'session', objectLabel: input.username });
+      }
       req.log.info({ username: input.username, realm: input.realm, status: outcome.status }, 'login failed');
       if (wantsJson(req)) return res.status(outcome.status).json({ error: outcome.message, ...(outcome.fields ? { fields: outcome.fields } : {}) });
       return renderLogin(req, res, outcome.status, outcome.message, outcome.fields);
     }
     await startSession(req, outcome.user);
+    // Not in a transaction: the session row is written by the session store.
+    const user = outcome.user;
+    await auditor.record({ ...actorOf(req), username: user.username }, { action: 'session.login', objectType: 'session', objectId: user.id, objectLabel: user.username });
     req.log.info({ userId: outcome.user.id, realm: outcome.user.realm }, 'login succeeded');
     const redirect = safeRedirectPath(input.next);
     if (wantsJson(req)) return res.json({ success: true, redirect });
@@ -56,6 +65,8 @@ export function authRoutes({ models, config, logger, publicLimit }: RouteContext
   });
 
   router.post('/logout', access.public, async (req, res) => {
+    // A visitor with no session ends nothing worth recording.
+    if (req.user) await auditor.record(actorOf(req), { action: 'session.logout', objectType: 'session', objectId: req.user.id, objectLabel: req.user.username });
     await endSession(req);
     res.clearCookie('berth.sid');
     if (wantsJson(req)) return res.json({ success: true, redirect: '/login' });

@@ -14,6 +14,13 @@ import { tokenRoutes } from './tokens.js';
 import { userRoutes } from './users.js';
 import { jobsRoutes } from './jobs.js';
 import { streamRoutes } from './stream.js';
+import { auditRoutes } from './audit.js';
+import { inventoryListRoutes } from './inventory-list.js';
+import { inventoryRecordRoutes } from './inventory-records.js';
+import { credentialRoutes } from './credentials.js';
+import { inventoryImportRoutes } from './inventory-import.js';
+import { nodeRoutes } from './nodes.js';
+import { inventorySyncRoutes } from './inventory-sync.js';
 
 /** What every router gets: the app's dependencies plus shared middleware. */
 export interface RouteContext extends AppDeps {
@@ -41,7 +48,14 @@ export function mountRoutes(app: Express, ctx: RouteContext): void {
   // Inventory. Routers with fixed paths under /containers and /vms (export.csv, import, bulk,
   // credentials) are mounted before the records router, whose /containers/:id would match them.
   // -- inventory: fixed paths --
+  app.use(nodeRoutes(ctx));
+  app.use(inventorySyncRoutes(ctx));
+  app.use(auditRoutes(ctx));
+  app.use(inventoryImportRoutes(ctx));
+  app.use(inventoryListRoutes(ctx));
+  app.use(credentialRoutes(ctx));
   // -- inventory: records (/:id) --
+  app.use(inventoryRecordRoutes(ctx));
 }
 
 export interface RouteInfo {

@@ -1,8 +1,9 @@
 import { Router, type Request } from 'express';
 import { Op, type WhereOptions } from 'sequelize';
 import type { Job } from '../../models/index.js';
+import { actorOf, changedFields } from '../audit/index.js';
 import { ConflictError, NotFoundError } from '../lib/errors.js';
-import { enqueueJob } from '../jobs/enqueue.js';
+import { enqueueJob, jobAuditLabel, jobEnqueuedEvent } from '../jobs/enqueue.js';
 import { wantsJson } from '../middlewares/errorHandler.js';
 import { flash } from '../middlewares/flash.js';
 import { parseInput } from '../middlewares/validate.js';
@@ -15,7 +16,7 @@ import { createJobSchema, jobIdSchema, jobListSchema, outputPageSchema } from '.
 const PAGE_SIZE = 50;
 
 /** Jobs API (as in the seed) and the jobs pages: list, status page with live output, cancel. */
-export function jobsRoutes({ models }: RouteContext) {
+export function jobsRoutes({ models, sequelize, auditor }: RouteContext) {
   const router = Router();
 
   /** The job named by the path, if the current user may see it; 404 otherwise (also for others' jobs). */
@@ -53,13 +54,18 @@ export function jobsRoutes({ models }: RouteContext) {
 
   router.post('/jobs', access.admin, async (req, res) => {
     const input = parseInput(createJobSchema, req.body);
-    const job = await enqueueJob(models, {
-      command: input.command,
-      task: input.task,
-      params: input.params,
-      timeoutSeconds: input.timeoutSeconds,
-      createdBy: req.user!.username,
-      isAdmin: req.user!.isAdmin,
+    const job = await sequelize.transaction(async (transaction) => {
+      const job = await enqueueJob(models, {
+        command: input.command,
+        task: input.task,
+        params: input.params,
+        timeoutSeconds: input.timeoutSeconds,
+        createdBy: req.user!.username,
+        isAdmin: req.user!.isAdmin,
+        transaction,
+      });
+      await auditor.record(actorOf(req), jobEnqueuedEvent(job), transaction);
+      return job;
     });
     if (wantsJson(req)) return res.status(201).location(`/jobs/${job.id}`).json({ id: job.id, status: job.status });
     res.redirect(303, `/status/${job.id}`);
@@ -77,24 +83,31 @@ export function jobsRoutes({ models }: RouteContext) {
   });
 
   router.post('/jobs/:id/cancel', access.user, async (req, res) => {
-    let job = await loadVisibleJob(req);
-    if (!canCancelJob(req.user, job)) throw new NotFoundError('No such job.');
+    const visible = await loadVisibleJob(req);
+    if (!canCancelJob(req.user, visible)) throw new NotFoundError('No such job.');
     const by = `cancelled by ${req.user!.username}`;
-    const now = new Date();
-    let cancelledHere = false;
-    if (job.status === 'pending') {
-      // Not started yet: nobody else will touch it once it is cancelled here.
-      const [n] = await models.Job.update({ status: 'cancelled', finishedAt: now, cancelRequestedAt: now, error: `${by} before it started` }, { where: { id: job.id, status: 'pending' } });
-      cancelledHere = n > 0;
-      job = (await models.Job.findByPk(job.id))!;
-    }
-    if (job.status === 'running') {
-      // The runner that holds it sees the request within its poll interval and kills the process group.
-      await models.Job.update({ cancelRequestedAt: now, error: by }, { where: { id: job.id, status: 'running', cancelRequestedAt: { [Op.is]: null } } });
-      job = (await models.Job.findByPk(job.id))!;
-    } else if (FINAL_STATUSES.has(job.status) && !cancelledHere) {
-      throw new ConflictError(`The job has already finished (${job.status}).`);
-    }
+    const job = await sequelize.transaction(async (transaction) => {
+      const before = (await models.Job.findByPk(visible.id, { transaction }))!;
+      const now = new Date();
+      let job = before;
+      let cancelledHere = false;
+      if (job.status === 'pending') {
+        // Not started yet: nobody else will touch it once it is cancelled here.
+        const [n] = await models.Job.update({ status: 'cancelled', finishedAt: now, cancelRequestedAt: now, error: `${by} before it started` }, { where: { id: job.id, status: 'pending' }, transaction });
+        cancelledHere = n > 0;
+        job = (await models.Job.findByPk(job.id, { transaction }))!;
+      }
+      if (job.status === 'running') {
+        // The runner that holds it sees the request within its poll interval and kills the process group.
+        await models.Job.update({ cancelRequestedAt: now, error: by }, { where: { id: job.id, status: 'running', cancelRequestedAt: { [Op.is]: null } }, transaction });
+        job = (await models.Job.findByPk(job.id, { transaction }))!;
+      } else if (FINAL_STATUSES.has(job.status) && !cancelledHere) {
+        throw new ConflictError(`The job has already finished (${job.status}).`);
+      }
+      const changes = changedFields(before.get(), job.get(), ['status', 'cancelRequestedAt']);
+      await auditor.record(actorOf(req), { action: 'job.cancel', objectType: 'job', objectId: job.id, objectLabel: jobAuditLabel(job), changes }, transaction);
+      return job;
+    });
     if (wantsJson(req)) return res.status(202).json({ id: job.id, status: job.status, cancelRequested: true });
     flash(req, 'info', job.status === 'cancelled' ? 'Job cancelled.' : 'Cancellation requested.');
     res.redirect(303, `/status/${job.id}`);

@@ -1,4 +1,5 @@
 import { Router, type Request, type Response } from 'express';
+import { actorOf } from '../audit/index.js';
 import { AppError } from '../lib/errors.js';
 import { mailerFor } from '../lib/mail/index.js';
 import { wantsJson } from '../middlewares/errorHandler.js';
@@ -11,9 +12,9 @@ import { registerInput } from './register.schema.js';
 const SUBMITTED = 'Thank you: your request was sent to the Berth administrators. You will get an email when they decide.';
 
 /** Self-service account requests: GET /register shows the form, POST /register stores it and emails the admins. */
-export function registerRoutes({ models, sequelize, config, logger, publicLimit }: RouteContext) {
+export function registerRoutes({ models, sequelize, config, logger, auditor, publicLimit }: RouteContext) {
   const router = Router();
-  const deps = { models, sequelize, config, mailer: mailerFor(config, logger) };
+  const deps = { models, sequelize, config, auditor, mailer: mailerFor(config, logger) };
 
   function renderForm(req: Request, res: Response, status: number, error?: string, fields?: Record<string, string>) {
     const b = (req.body ?? {}) as Record<string, unknown>;
@@ -34,7 +35,7 @@ export function registerRoutes({ models, sequelize, config, logger, publicLimit 
   router.post('/register', access.public, publicLimit, async (req, res) => {
     try {
       const input = parseInput(registerInput, req.body);
-      const { request } = await submitAccountRequest(deps, input);
+      const { request } = await submitAccountRequest(deps, input, actorOf(req));
       req.log.info({ accountRequestId: request.id, username: input.username }, 'account requested');
       if (wantsJson(req)) return res.status(201).json({ success: true, message: SUBMITTED });
       res.status(201).render('register/submitted', { title: 'Request sent', message: SUBMITTED });

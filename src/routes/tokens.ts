@@ -1,4 +1,7 @@
 import { Router, type Request, type Response } from 'express';
+import type { Transaction } from 'sequelize';
+import type { ApiToken } from '../../models/index.js';
+import { actorOf, changedFields, type Changes } from '../audit/index.js';
 import { AppError } from '../lib/errors.js';
 import { wantsJson } from '../middlewares/errorHandler.js';
 import { flash } from '../middlewares/flash.js';
@@ -13,8 +16,12 @@ import type { RouteContext } from './index.js';
 import { createTokenInput } from './tokens.schema.js';
 
 /** A user's own API tokens: list, create (shown once), revoke (admins: any token). Another user's token is a 404. */
-export function tokenRoutes({ models, config }: RouteContext) {
+export function tokenRoutes({ models, sequelize, auditor, config }: RouteContext) {
   const router = Router();
+
+  /** A token.* event: name, scope, expiry and owner, never the token or its hash. */
+  const audit = (req: Request, row: ApiToken, action: string, changes: Changes, transaction: Transaction) =>
+    auditor.record(actorOf(req), { action, objectType: 'token', objectId: row.id, objectLabel: row.name, changes }, transaction);
 
   async function renderList(req: Request, res: Response, status: number, extra: Record<string, unknown> = {}) {
     const rows = await models.ApiToken.findAll({ where: { userId: req.user!.id }, order: [['createdAt', 'DESC']] });
@@ -37,7 +44,13 @@ export function tokenRoutes({ models, config }: RouteContext) {
       if (err instanceof AppError && !wantsJson(req)) return renderList(req, res, err.status, { error: err.message, fields: err.fields ?? {}, values: req.body ?? {} });
       throw err;
     }
-    const { token, row } = await createApiToken(models, config, req.user!.id, input);
+    const { token, row } = await sequelize.transaction(async (transaction) => {
+      const created = await createApiToken(models, config, req.user!.id, input, transaction);
+      const { row } = created;
+      const changes = changedFields(null, row.get(), ['userId', 'name', 'scope', 'expiresAt']);
+      await audit(req, row, 'token.create', changes, transaction);
+      return created;
+    });
     req.log.info({ apiTokenId: row.id }, 'api token created');
     res.setHeader('Cache-Control', 'no-store');
     if (wantsJson(req)) return res.status(201).json({ ...presentApiToken(row), token });
@@ -48,7 +61,11 @@ export function tokenRoutes({ models, config }: RouteContext) {
     const { id } = parseInput(idParam, req.params);
     // Admins may revoke anyone's token (incident response); another user gets 404.
     const token = ownedOrNotFound(req.user!, await models.ApiToken.findByPk(id), { adminMay: true });
-    if (!token.revokedAt) await token.update({ revokedAt: new Date() });
+    await sequelize.transaction(async (transaction) => {
+      const before = token.revokedAt;
+      if (!before) await token.update({ revokedAt: new Date() }, { transaction });
+      await audit(req, token, 'token.revoke', changedFields({ revokedAt: before }, { revokedAt: token.revokedAt }, ['revokedAt']), transaction);
+    });
     req.log.info({ apiTokenId: token.id }, 'api token revoked');
     if (wantsJson(req)) return res.json({ success: true });
     flash(req, 'success', `Token "${token.name}" revoked.`);

@@ -1,4 +1,7 @@
-import { Router } from 'express';
+import { Router, type Request } from 'express';
+import type { Transaction } from 'sequelize';
+import type { User } from '../../models/index.js';
+import { actorOf, MASK, type Changes } from '../audit/index.js';
 import { ConflictError, NotFoundError } from '../lib/errors.js';
 import { mailerFor } from '../lib/mail/index.js';
 import { flash } from '../middlewares/flash.js';
@@ -13,7 +16,7 @@ import type { RouteContext } from './index.js';
 import { roleInput } from './users.schema.js';
 
 /** Admin user management: list, show, disable/enable, role, password reset (local accounts). */
-export function userRoutes({ models, config, logger }: RouteContext) {
+export function userRoutes({ models, sequelize, auditor, config, logger }: RouteContext) {
   const router = Router();
   const mailer = mailerFor(config, logger);
 
@@ -23,6 +26,9 @@ export function userRoutes({ models, config, logger }: RouteContext) {
     if (!user) throw new NotFoundError('No such user.');
     return user;
   }
+  /** One user.* event for the target user, in the transaction of the change. */
+  const audit = (req: Request, user: User, action: string, changes: Changes, transaction: Transaction) =>
+    auditor.record(actorOf(req), { action, objectType: 'user', objectId: user.id, objectLabel: user.username, changes }, transaction);
   const done = (req: Parameters<typeof flash>[0], res: import('express').Response, id: number, message: string) => {
     if (wantsJson(req)) return res.json({ success: true, message });
     flash(req, 'success', message);
@@ -44,16 +50,24 @@ export function userRoutes({ models, config, logger }: RouteContext) {
   router.post('/users/:id/disable', access.admin, async (req, res) => {
     const user = await load(req.params);
     assertNotSelf(req.user!, user, 'disable');
-    await user.update({ disabled: true });
-    // Their sessions end now (currentUser would also refuse them at the next request).
-    await models.Session.destroy({ where: { userId: user.id } });
+    const before = user.disabled;
+    await sequelize.transaction(async (transaction) => {
+      await user.update({ disabled: true }, { transaction });
+      // Their sessions end now (currentUser would also refuse them at the next request).
+      await models.Session.destroy({ where: { userId: user.id }, transaction });
+      await audit(req, user, 'user.disable', before ? {} : { disabled: { before, after: true } }, transaction);
+    });
     req.log.info({ targetUserId: user.id }, 'user disabled');
     done(req, res, user.id, `${user.username} is disabled and was logged out.`);
   });
 
   router.post('/users/:id/enable', access.admin, async (req, res) => {
     const user = await load(req.params);
-    await user.update({ disabled: false });
+    const before = user.disabled;
+    await sequelize.transaction(async (transaction) => {
+      await user.update({ disabled: false }, { transaction });
+      await audit(req, user, 'user.enable', before ? { disabled: { before, after: false } } : {}, transaction);
+    });
     req.log.info({ targetUserId: user.id }, 'user enabled');
     done(req, res, user.id, `${user.username} is enabled.`);
   });
@@ -62,7 +76,11 @@ export function userRoutes({ models, config, logger }: RouteContext) {
     const user = await load(req.params);
     const { role } = parseInput(roleInput, req.body);
     if (role !== 'admin') assertNotSelf(req.user!, user, 'demote');
-    await user.update({ role });
+    const before = user.role;
+    await sequelize.transaction(async (transaction) => {
+      await user.update({ role }, { transaction });
+      await audit(req, user, 'user.role', before === role ? {} : { role: { before, after: role } }, transaction);
+    });
     req.log.info({ targetUserId: user.id, role }, 'user role changed');
     const note = role === 'user' && user.proxmoxAdmin ? ` (still an admin through the Proxmox group ${config.PROXMOX_ADMIN_GROUP})` : '';
     done(req, res, user.id, `${user.username}'s Berth role is now ${role}${note}.`);
@@ -71,9 +89,16 @@ export function userRoutes({ models, config, logger }: RouteContext) {
   router.post('/users/:id/reset-password', access.admin, async (req, res) => {
     const user = await load(req.params);
     if (user.realm !== 'local') throw new ConflictError('Proxmox accounts have their password reset in Proxmox.');
-    await user.update({ passwordHash: null });
-    await models.Session.destroy({ where: { userId: user.id } });
-    const link = await issuePasswordLink(config, user);
+    const link = await sequelize.transaction(async (transaction) => {
+      const hadPassword = user.passwordHash !== null;
+      await user.update({ passwordHash: null }, { transaction });
+      await models.Session.destroy({ where: { userId: user.id }, transaction });
+      const link = await issuePasswordLink(config, user, transaction);
+      // The trail says the password was cleared, never what it was.
+      await audit(req, user, 'user.password-reset', { password: { before: hadPassword ? MASK : null, after: null } }, transaction);
+      return link;
+    });
+    // The email goes out once the reset is committed.
     const mail = user.email
       ? await mailer.send({ to: user.email, subject: 'Your Berth password was reset', template: 'password-reset', data: { name: user.displayName || user.username, username: user.username, link, hours: config.PASSWORD_LINK_HOURS } })
       : { sent: false, reason: 'no email address' };

@@ -1,6 +1,7 @@
 import { Op, type Sequelize, type Transaction } from 'sequelize';
 import type { Config } from '../../config/index.js';
 import type { AccountRequest, Models, User } from '../../models/index.js';
+import { changedFields, type AuditActor, type Auditor } from '../audit/index.js';
 import { ConflictError, NotFoundError } from '../lib/errors.js';
 import type { Mailer, SendResult } from '../lib/mail/index.js';
 import { issuePasswordLink } from './passwordLinks.js';
@@ -10,6 +11,14 @@ export interface AccountDeps {
   sequelize: Sequelize;
   config: Config;
   mailer: Mailer;
+  auditor: Auditor;
+}
+
+/** The account-request.* event for `request` (changes: the status and what came with it). */
+function auditRequest(deps: AccountDeps, actor: AuditActor, action: string, request: AccountRequest, before: Record<string, unknown> | null, transaction: Transaction) {
+  const fields = before ? ['status', 'userId', 'rejectionReason'] : ['name', 'email', 'username', 'reason', 'endDate', 'status'];
+  const changes = changedFields(before, request.get(), fields);
+  return deps.auditor.record(actor, { action, objectType: 'account-request', objectId: request.id, objectLabel: request.username, changes }, transaction);
 }
 
 export interface RequestInput {
@@ -33,11 +42,18 @@ async function assertUsernameFree(models: Models, username: string, exceptReques
   if (pending) throw new ConflictError('A request for that username is already waiting for approval.', taken);
 }
 
-/** Stores a request from /register and emails the admins (a mail failure is logged, not fatal). */
-export async function submitAccountRequest(deps: AccountDeps, input: RequestInput): Promise<{ request: AccountRequest; mail: SendResult }> {
+/**
+ * Stores a request from /register (audited: `actor` is the anonymous visitor's request) and then
+ * emails the admins (a mail failure is logged, not fatal).
+ */
+export async function submitAccountRequest(deps: AccountDeps, input: RequestInput, actor: AuditActor): Promise<{ request: AccountRequest; mail: SendResult }> {
   const { models, config, mailer } = deps;
-  await assertUsernameFree(models, input.username);
-  const request = await models.AccountRequest.create({ ...input, endDate: input.endDate ?? null });
+  const request = await deps.sequelize.transaction(async (transaction) => {
+    await assertUsernameFree(models, input.username, undefined, transaction);
+    const request = await models.AccountRequest.create({ ...input, endDate: input.endDate ?? null }, { transaction });
+    await auditRequest(deps, actor, 'account-request.create', request, null, transaction);
+    return request;
+  });
   const mail = await mailer.send({
     to: await adminRecipients(models, config),
     subject: `Berth account request: ${input.username}`,
@@ -59,7 +75,7 @@ async function pendingRequest(models: Models, id: number, transaction?: Transact
  * marks the request, all in one transaction; then emails the requester a one-time link to choose
  * a password.
  */
-export async function approveAccountRequest(deps: AccountDeps, id: number, adminId: number): Promise<{ user: User; mail: SendResult; link: string }> {
+export async function approveAccountRequest(deps: AccountDeps, id: number, adminId: number, actor: AuditActor): Promise<{ user: User; mail: SendResult; link: string }> {
   const { models, sequelize, config, mailer } = deps;
   const { request, user, link } = await sequelize.transaction(async (transaction) => {
     const request = await pendingRequest(models, id, transaction);
@@ -79,7 +95,10 @@ export async function approveAccountRequest(deps: AccountDeps, id: number, admin
       { transaction },
     );
     const link = await issuePasswordLink(config, user, transaction);
+    const before = { ...request.get() };
     await request.update({ status: 'approved', decidedById: adminId, decidedAt: new Date(), userId: user.id }, { transaction });
+    // One event for the request; its userId names the account it created.
+    await auditRequest(deps, actor, 'account-request.approve', request, before, transaction);
     return { request, user, link };
   });
   const mail = await mailer.send({
@@ -92,10 +111,15 @@ export async function approveAccountRequest(deps: AccountDeps, id: number, admin
 }
 
 /** Rejects a request with a reason, which is emailed to the requester. */
-export async function rejectAccountRequest(deps: AccountDeps, id: number, adminId: number, reason: string): Promise<{ mail: SendResult }> {
+export async function rejectAccountRequest(deps: AccountDeps, id: number, adminId: number, reason: string, actor: AuditActor): Promise<{ mail: SendResult }> {
   const { models, mailer } = deps;
-  const request = await pendingRequest(models, id);
-  await request.update({ status: 'rejected', decidedById: adminId, decidedAt: new Date(), rejectionReason: reason });
+  const request = await deps.sequelize.transaction(async (transaction) => {
+    const request = await pendingRequest(models, id, transaction);
+    const before = { ...request.get() };
+    await request.update({ status: 'rejected', decidedById: adminId, decidedAt: new Date(), rejectionReason: reason }, { transaction });
+    await auditRequest(deps, actor, 'account-request.reject', request, before, transaction);
+    return request;
+  });
   const mail = await mailer.send({
     to: request.email,
     subject: 'Your Berth account request',

@@ -1,3 +1,4 @@
+import type { Transaction } from 'sequelize';
 import type { Config } from '../../config/index.js';
 import type { ApiToken, Models } from '../../models/index.js';
 import type { ApiTokenScope } from '../../models/ApiToken.js';
@@ -9,9 +10,10 @@ export async function createApiToken(
   config: Config,
   userId: number,
   input: { name: string; scope: ApiTokenScope; expiresInDays?: number },
+  transaction?: Transaction,
 ): Promise<{ token: string; row: ApiToken }> {
   const { token, tokenHash, hint } = generateApiToken(tokenKeys(config));
   const expiresAt = input.expiresInDays ? new Date(Date.now() + input.expiresInDays * 86_400_000) : null;
-  const row = await models.ApiToken.create({ userId, name: input.name, scope: input.scope, tokenHash, hint, expiresAt });
+  const row = await models.ApiToken.create({ userId, name: input.name, scope: input.scope, tokenHash, hint, expiresAt }, { transaction });
   return { token, row };
 }

@@ -1,6 +1,7 @@
-import { Op, type Transaction } from 'sequelize';
+import { Op, type Sequelize, type Transaction } from 'sequelize';
 import type { Config } from '../../config/index.js';
 import type { Models, User } from '../../models/index.js';
+import { MASK, type AuditActor, type Auditor } from '../audit/index.js';
 import { hashPassword, verifyPassword } from '../lib/passwords.js';
 import { generateSetupToken, hashSetupToken, tokenKeys } from '../lib/tokens.js';
 import { ValidationError } from '../lib/errors.js';
@@ -25,16 +26,32 @@ export async function userForPasswordToken(models: Models, config: Config, token
   return user && accountUsable(user) ? user : null;
 }
 
-/** Sets a new password and ends every session of the user (old cookies stop working). */
-export async function setPassword(models: Models, user: User, password: string): Promise<void> {
-  await user.update({ passwordHash: await hashPassword(password), passwordChangedAt: new Date(), passwordSetupHash: null, passwordSetupExpiresAt: null });
-  await models.Session.destroy({ where: { userId: user.id } });
+export interface PasswordDeps {
+  models: Models;
+  sequelize: Sequelize;
+  auditor: Auditor;
+}
+
+/**
+ * Sets a new password and ends every session of the user (old cookies stop working), audited as
+ * `action` (user.password-set from a link, user.password-change by the user) with the value masked.
+ * The slow hash is computed before the transaction, so the write lock is held only for the writes.
+ */
+export async function setPassword(deps: PasswordDeps, user: User, password: string, actor: AuditActor, action = 'user.password-set'): Promise<void> {
+  const passwordHash = await hashPassword(password);
+  const hadPassword = user.passwordHash !== null;
+  await deps.sequelize.transaction(async (transaction) => {
+    await user.update({ passwordHash, passwordChangedAt: new Date(), passwordSetupHash: null, passwordSetupExpiresAt: null }, { transaction });
+    await deps.models.Session.destroy({ where: { userId: user.id }, transaction });
+    const changes = { password: { before: hadPassword ? MASK : null, after: MASK } };
+    await deps.auditor.record(actor, { action, objectType: 'user', objectId: user.id, objectLabel: user.username, changes }, transaction);
+  });
 }
 
 /** A local user changing their own password: the current one must be right. */
-export async function changeOwnPassword(models: Models, user: User, current: string, next: string): Promise<void> {
+export async function changeOwnPassword(deps: PasswordDeps, user: User, current: string, next: string, actor: AuditActor): Promise<void> {
   if (!(await verifyPassword(user.passwordHash, current))) {
     throw new ValidationError('Your current password is not right.', { currentPassword: 'Not your current password.' });
   }
-  await setPassword(models, user, next);
+  await setPassword(deps, user, next, actor, 'user.password-change');
 }

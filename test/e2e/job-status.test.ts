@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { createAdminUser } from '../factories/users.js';
 import { useApp } from '../support/app.js';
-import { artifactPath, useBrowserSite } from '../support/browser.js';
+import { artifactPath, loggedInPage, useBrowserSite } from '../support/browser.js';
 import { insertShellJob, startRunner, waitForJob } from '../support/runner.js';
 
 describe('pages in Chromium: job status', function () {
@@ -13,14 +13,7 @@ describe('pages in Chromium: job status', function () {
     const { user, password } = await createAdminUser();
     const runner = await startRunner({ outputFlushMs: 20, cancelGraceSeconds: 1 });
     try {
-      const page = await site.browser.newPage();
-      const problems: string[] = [];
-      page.on('console', (m) => m.type() === 'error' && problems.push(m.text()));
-      page.on('pageerror', (e) => problems.push(e.message));
-      await page.goto(`${site.url}/login`);
-      await page.fill('#username', user.username);
-      await page.fill('#password', password);
-      await Promise.all([page.waitForURL(`${site.url}/`), page.click('button[type=submit]')]);
+      const { page, problems } = await loggedInPage(site, user.username, password);
 
       const id = await insertShellJob('for i in $(seq 1 30); do echo "out $i"; sleep 0.02; done; echo "<b>not html</b>" >&2; exit 2', { createdBy: user.username });
       await page.goto(`${site.url}/status/${id}`);

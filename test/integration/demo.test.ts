@@ -42,6 +42,16 @@ describe('npm run demo', function () {
       const token = /name="csrf-token" content="([^"]+)"/.exec(page.text)![1];
       await agent.post('/login').type('form').send({ username: 'admin', password: seen.password, _csrf: token }).expect(303);
       await agent.get('/').expect(200);
+
+      // The simulator's nodes are registered and the demo's job runner runs a sync.
+      const csrf = /name="csrf-token" content="([^"]+)"/.exec((await agent.get('/nodes').expect(200)).text)![1];
+      const sync = await agent.post('/inventory/sync').set('Accept', 'application/json').set('X-CSRF-Token', csrf).expect(201);
+      let status = 'pending';
+      for (let i = 0; i < 150 && !['success', 'failure', 'cancelled'].includes(status); i++) {
+        await new Promise((r) => setTimeout(r, 200));
+        status = (await agent.get(`/jobs/${sync.body.id}`).set('Accept', 'application/json').expect(200)).body.status;
+      }
+      expect(status).to.equal('success');
     } finally {
       proc.kill('SIGTERM');
       await exited;

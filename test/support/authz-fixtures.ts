@@ -1,5 +1,7 @@
 import crypto from 'node:crypto';
 import type { User } from '../../models/index.js';
+import { createRecordWithCredential } from '../factories/credentials.js';
+import { createContainer, createNode, createVm } from '../factories/inventory.js';
 import { createUser } from '../factories/users.js';
 import { testContext } from './context.js';
 
@@ -49,6 +51,21 @@ const accountRequest = (suffix: string): RouteFixture => ({
 });
 
 export const authzFixtures: Record<string, RouteFixture> = {
+  // Container and VM record pages (src/routes/inventory-records.ts): owned through Containers/VirtualMachines.username.
+  ...Object.fromEntries(
+    (['/containers', '/vms'] as const).flatMap((base) =>
+      ['', '/edit', '/delete', '/owner'].map((suffix): [string, RouteFixture] => [
+        `${base}/:id${suffix}`,
+        {
+          owned: true,
+          async build(owner) {
+            const record = base === '/containers' ? await createContainer({ username: owner.username }) : await createVm({ username: owner.username });
+            return `${base}/${record.id}${suffix}`;
+          },
+        },
+      ]),
+    ),
+  ),
   '/tokens/:id/revoke': {
     owned: true,
     async build(owner) {
@@ -69,6 +86,42 @@ export const authzFixtures: Record<string, RouteFixture> = {
   '/jobs/:id/cancel': job((id) => `/jobs/${id}/cancel`),
   '/status/:jobId': job((id) => `/status/${id}`),
   '/api/stream/:jobId': job((id) => `/api/stream/${id}`),
+  // Credential vault (src/routes/credentials.ts): the parent container or VM is owned by `owner`.
+  ...Object.fromEntries(
+    (['container', 'vm'] as const).flatMap((kind) => {
+      const base = kind === 'container' ? '/containers' : '/vms';
+      const entry = (suffix: string): RouteFixture => ({
+        owned: true,
+        async build(owner) {
+          const { record, credential } = await createRecordWithCredential(kind, owner.username);
+          return `${base}/${record.id}${suffix.replace(':credentialId', String(credential.id))}`;
+        },
+      });
+      return ['/credentials', '/credentials/:credentialId', '/credentials/:credentialId/reveal', '/credentials/:credentialId/delete', ...(kind === 'vm' ? ['/rdp'] : [])].map((suffix) => [`${base}/:id${suffix}`, entry(suffix)]);
+    }),
+  ),
+  // Nodes (src/routes/nodes.ts): admin-only objects with no owner.
+  ...Object.fromEntries(
+    ['', '/edit', '/delete', '/test'].map((suffix): [string, RouteFixture] => [
+      `/nodes/:id${suffix}`,
+      { owned: false, build: async () => `/nodes/${(await createNode()).id}${suffix}` },
+    ]),
+  ),
+  // CSV imports (src/routes/inventory-import.ts): an upload belongs to its uploader.
+  ...Object.fromEntries(
+    (['container', 'vm'] as const).flatMap((kind) => {
+      const base = kind === 'container' ? '/containers' : '/vms';
+      const entry = (suffix: string): RouteFixture => ({
+        owned: true,
+        async build(owner) {
+          const content = `${kind === 'container' ? 'hostname' : 'name'}\nmatrix-${unique()}.example.org\n`;
+          const row = await testContext().db.models.CsvImport.create({ kind, username: owner.username, filename: 'matrix.csv', content, appliedAt: null });
+          return `${base}/import/${row.id}${suffix}`;
+        },
+      });
+      return ['', '/apply'].map((suffix) => [`${base}/import/:importId${suffix}`, entry(suffix)]);
+    }),
+  ),
 };
 
 /**

@@ -3,7 +3,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import type { Express } from 'express';
-import { chromium, type Browser } from 'playwright-core';
+import { chromium, type Browser, type Page } from 'playwright-core';
 import { projectRoot } from '../../src/lib/paths.js';
 import { track } from './resources.js';
 
@@ -45,6 +45,22 @@ export function artifactPath(name: string): string {
 export interface BrowserSite {
   browser: Browser;
   url: string;
+}
+
+/**
+ * A new page logged in as `username` through the real login form, collecting console errors and page
+ * errors (a CSP violation shows up as one) into `problems`.
+ */
+export async function loggedInPage(site: BrowserSite, username: string, password: string): Promise<{ page: Page; problems: string[] }> {
+  const page = await site.browser.newPage();
+  const problems: string[] = [];
+  page.on('console', (m) => m.type() === 'error' && problems.push(m.text()));
+  page.on('pageerror', (e) => problems.push(e.message));
+  await page.goto(`${site.url}/login`);
+  await page.fill('#username', username);
+  await page.fill('#password', password);
+  await Promise.all([page.waitForURL(`${site.url}/`), page.click('button[type=submit]')]);
+  return { page, problems };
 }
 
 /**

@@ -36,6 +36,7 @@ export function testConfig(databaseUrl: string, overrides: Record<string, string
       LOG_LEVEL: 'silent',
       DATA_DIR: dataDir,
       RATE_LIMIT_MAX: '100000',
+      LOGIN_MAX_FAILURES_PER_IP: '100000',
       ...overrides,
     },
   });

@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import readline from 'node:readline';
 import { projectRoot } from '../../src/lib/paths.js';
+import { testContext } from './context.js';
 import { track } from './resources.js';
 
 export interface ServerProcess {
@@ -19,7 +20,19 @@ export interface ServerProcess {
 export async function startServerProcess(env: Record<string, string>): Promise<ServerProcess> {
   const proc = spawn(process.execPath, ['--import', 'tsx', 'server.ts'], {
     cwd: projectRoot,
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', ...env },
+    // The run's data directory (vault key, audit files) and test-sized limits: the rate-limit counters
+    // live in the shared database, where the whole run's logins from 127.0.0.1 add up.
+    env: {
+      PATH: process.env.PATH ?? '',
+      HOME: process.env.HOME ?? '',
+      PORT: '0',
+      HOST: '127.0.0.1',
+      LOG_LEVEL: 'info',
+      DATA_DIR: testContext().config.DATA_DIR,
+      RATE_LIMIT_MAX: '100000',
+      LOGIN_MAX_FAILURES_PER_IP: '100000',
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const lines: Array<Record<string, any>> = [];

@@ -1,0 +1,148 @@
+import { Op, type Sequelize, type Transaction, type WhereOptions } from 'sequelize';
+import type { Config } from '../../config/index.js';
+import type { Models, Node } from '../../models/index.js';
+import type { ClusterResource, ProxmoxClient } from '../lib/proxmox/index.js';
+import type { Vault } from '../lib/vault.js';
+import { clientForNode } from '../services/nodes.js';
+import { compareRecord, findGuest, guestKey, serialiseDrift, type GuestSeen } from './drift.js';
+import { readGuest } from './guest-details.js';
+import { KINDS, type InventoryRecord } from './kinds.js';
+
+/**
+ * Sync with Proxmox: read every node's guests, replace the GuestSnapshots and record on each
+ * Container and VM how it differs from Proxmox (`drift`, `syncedAt`). This is Berth's own
+ * bookkeeping, not a user's change: it is not audited and never touches an inventory field; people
+ * act on the drift page (import, accept), and those actions are audited.
+ */
+
+export interface SyncDeps {
+  models: Models;
+  sequelize: Sequelize;
+  vault: Vault;
+  config: Pick<Config, 'PROXMOX_TIMEOUT_MS'>;
+}
+
+export interface SyncOptions {
+  /** Progress lines ("pve1: 12 containers, 3 VMs") and per-node errors. */
+  stdout?: (text: string) => void;
+  stderr?: (text: string) => void;
+  signal?: AbortSignal;
+  jobId?: number | null;
+  /** Only these Berth nodes (default: all). */
+  nodeIds?: number[];
+  now?: Date;
+}
+
+export interface SyncReport {
+  /** Berth nodes that could not be read, with the reason. */
+  failed: Array<{ node: string; error: string }>;
+  /** Proxmox node names whose guests were read (a cluster member answers for its peers). */
+  covered: string[];
+  guests: number;
+  inStep: number;
+  drifted: number;
+  gone: number;
+}
+
+const count = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+
+/** Reads one endpoint: the online cluster members it speaks for and the guests on them (templates skipped). */
+async function readEndpoint(client: ProxmoxClient): Promise<{ online: string[]; guests: ClusterResource[] }> {
+  const [members, resources] = await Promise.all([client.cluster.nodes(), client.cluster.resources('vm')]);
+  const online = members.filter((m) => m.status === 'online').map((m) => m.node);
+  const guests = resources.filter((r) => (r.type === 'lxc' || r.type === 'qemu') && typeof r.vmid === 'number' && !r.template && online.includes(String(r.node)));
+  return { online, guests };
+}
+
+/** Reads every node (one failing does not stop the others), then writes snapshots and drift in one transaction. */
+export async function syncInventory(deps: SyncDeps, options: SyncOptions = {}): Promise<SyncReport> {
+  const out = options.stdout ?? (() => {});
+  const err = options.stderr ?? (() => {});
+  const now = options.now ?? new Date();
+  const nodes = await deps.models.Node.findAll({ where: options.nodeIds ? { id: options.nodeIds } : {}, order: [['name', 'ASC']] });
+  const seen = new Map<string, GuestSeen>();
+  const covered = new Set<string>();
+  const failed: SyncReport['failed'] = [];
+
+  for (const node of nodes) {
+    options.signal?.throwIfAborted();
+    if (!node.apiTokenId || !node.apiTokenSecret) {
+      // Registered for reference only: nothing to read, and nothing of it is reported as gone.
+      out(`${node.name}: no API token configured; skipped\n`);
+      continue;
+    }
+    let client: ProxmoxClient | undefined;
+    try {
+      client = clientForNode(node, deps.vault, deps.config);
+      const { online, guests } = await readEndpoint(client);
+      for (const name of online) covered.add(name);
+      for (const r of guests) {
+        const key = guestKey(r.type as GuestSeen['kind'], String(r.node), r.vmid!);
+        // Several Berth nodes of one cluster all list the whole cluster: read each guest once.
+        if (seen.has(key)) continue;
+        seen.set(key, await readGuest(client, r, (msg) => err(`${node.name}: ${msg}\n`)));
+      }
+    } catch (e) {
+      if (options.signal?.aborted) throw e;
+      failed.push({ node: node.name, error: (e as Error).message });
+      err(`${node.name}: ${(e as Error).message}\n`);
+    } finally {
+      await client?.close();
+    }
+  }
+
+  const guests = [...seen.values()];
+  for (const name of [...covered].sort()) {
+    const on = guests.filter((g) => g.node === name);
+    const registered = nodes.some((n) => n.name === name) ? '' : ' (not registered in Berth)';
+    out(`${name}${registered}: ${count(on.filter((g) => g.kind === 'lxc').length, 'container')}, ${count(on.filter((g) => g.kind === 'qemu').length, 'VM')}\n`);
+  }
+  options.signal?.throwIfAborted();
+
+  const report = await deps.sequelize.transaction(async (t) => {
+    await replaceSnapshots(deps.models, guests, nodes, covered, failed, options.jobId ?? null, now, t);
+    return writeDrift(deps.models, guests, nodes.filter((n) => covered.has(n.name)), now, t);
+  });
+  const result: SyncReport = { failed, covered: [...covered].sort(), guests: guests.length, ...report };
+  out(`${result.guests} guests; ${result.inStep} records in step, ${result.drifted} with field drift, ${result.gone} gone from Proxmox\n`);
+  return result;
+}
+
+/**
+ * Replaces the snapshots: every row goes except those of nodes that failed and that no other
+ * endpoint covered (their last known guests stay on the drift page).
+ */
+async function replaceSnapshots(models: Models, guests: GuestSeen[], nodes: Node[], covered: Set<string>, failed: SyncReport['failed'], syncJobId: number | null, seenAt: Date, t: Transaction): Promise<void> {
+  const keep = failed.map((f) => f.node).filter((name) => !covered.has(name) && nodes.some((n) => n.name === name));
+  await models.GuestSnapshot.destroy({ where: keep.length ? { node: { [Op.notIn]: keep } } : {}, transaction: t });
+  if (guests.length) await models.GuestSnapshot.bulkCreate(guests.map((g) => ({ ...g, syncJobId, seenAt })), { transaction: t });
+}
+
+/** Sets `drift` and `syncedAt` on the records of covered nodes; returns the counts. */
+async function writeDrift(models: Models, guests: GuestSeen[], nodes: Node[], now: Date, t: Transaction) {
+  const counts = { inStep: 0, drifted: 0, gone: 0 };
+  if (!nodes.length) return counts;
+  const nodeName = new Map(nodes.map((n) => [n.id, n.name]));
+  const guestMap = new Map(guests.map((g) => [guestKey(g.kind, g.node, g.vmid), g]));
+  const byVmid = new Map<number, GuestSeen[]>();
+  for (const g of guests) byVmid.set(g.vmid, [...(byVmid.get(g.vmid) ?? []), g]);
+
+  for (const kind of KINDS) {
+    const model = kind.model(models);
+    const where = { nodeId: [...nodeName.keys()], [kind.vmidField]: { [Op.ne]: null } } as WhereOptions;
+    const records = (await model.findAll({ where, transaction: t })) as InventoryRecord[];
+    for (const record of records) {
+      const name = nodeName.get(record.nodeId as number)!;
+      const guest = findGuest(kind, record, name, guestMap, byVmid);
+      const drift = guest ? compareRecord(kind, record, name, guest) : { gone: true as const };
+      const text = serialiseDrift(drift);
+      if (!drift) counts.inStep++;
+      else if (drift.gone) counts.gone++;
+      else counts.drifted++;
+      // silent: the sync's own bookkeeping must not look like an edit (updatedAt unchanged).
+      if (text !== record.drift) await model.update({ drift: text } as never, { where: { id: record.id }, transaction: t, silent: true });
+    }
+    if (records.length) await model.update({ syncedAt: now } as never, { where: { id: records.map((r) => r.id) }, transaction: t, silent: true });
+  }
+  return counts;
+}

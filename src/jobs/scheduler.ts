@@ -1,0 +1,87 @@
+import { UniqueConstraintError, type Sequelize } from 'sequelize';
+import type { Job, Models } from '../../models/index.js';
+import type { Auditor } from '../audit/index.js';
+import type { Logger } from '../lib/logger.js';
+import { enqueueInventorySync, SYNC_TASK } from './tasks/inventory-sync.js';
+
+export interface SchedulerOptions {
+  models: Models;
+  sequelize: Sequelize;
+  auditor: Auditor;
+  logger: Logger;
+  /** SYNC_INTERVAL_MINUTES; 0 turns the schedule off. */
+  intervalMinutes: number;
+  /** Milliseconds since the epoch (injectable for tests). */
+  clock?: () => number;
+  /** How often to look whether a new slot has begun (default: a minute, or the interval if shorter). */
+  checkEveryMs?: number;
+}
+
+/**
+ * Enqueues the inventory sync once per SYNC_INTERVAL_MINUTES slot. Every job runner runs one; the
+ * unique key (name, slot) of ScheduledRuns makes exactly one of them win each slot, and the winner
+ * enqueues the job and audits `job.enqueue` (actor null: Berth itself) in the same transaction.
+ */
+export class SyncScheduler {
+  private timer?: NodeJS.Timeout;
+  private running?: Promise<unknown>;
+  private readonly clock: () => number;
+
+  constructor(private readonly o: SchedulerOptions) {
+    this.clock = o.clock ?? Date.now;
+  }
+
+  get enabled(): boolean {
+    return this.o.intervalMinutes > 0;
+  }
+
+  /** The slot a moment falls in: whole intervals since the epoch. */
+  slotAt(ms: number): string {
+    return String(Math.floor(ms / (this.o.intervalMinutes * 60_000)));
+  }
+
+  /**
+   * Checks on a timer that never keeps the process alive. The first check comes one period after
+   * start, not at once, so a runner that is restarted (or started briefly, as tests do) does not
+   * enqueue a sync on its way up; the slot key still allows only one per interval.
+   */
+  start(): void {
+    if (!this.enabled || this.timer) return;
+    const every = this.o.checkEveryMs ?? Math.min(60_000, this.o.intervalMinutes * 60_000);
+    this.timer = setInterval(() => void this.check(), every);
+    this.timer.unref();
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.timer);
+    this.timer = undefined;
+    await this.running;
+  }
+
+  /** One check, never overlapping the previous; errors are logged (the next check tries again). */
+  private check(): Promise<unknown> {
+    this.running ??= this.tick()
+      .catch((err: unknown) => this.o.logger.error({ err }, 'scheduled inventory sync could not be enqueued'))
+      .finally(() => (this.running = undefined));
+    return this.running;
+  }
+
+  /** Claims the current slot and enqueues the sync; null when the slot was already taken. */
+  async tick(): Promise<Job | null> {
+    if (!this.enabled) return null;
+    const slot = this.slotAt(this.clock());
+    try {
+      const job = await this.o.sequelize.transaction(async (t) => {
+        const run = await this.o.models.ScheduledRun.create({ name: SYNC_TASK, slot, jobId: null }, { transaction: t });
+        const queued = await enqueueInventorySync(this.o, { username: null }, t);
+        await run.update({ jobId: queued.id }, { transaction: t });
+        return queued;
+      });
+      this.o.logger.info({ jobId: job.id, slot }, 'scheduled inventory sync enqueued');
+      return job;
+    } catch (err) {
+      if (err instanceof UniqueConstraintError) return null;
+      throw err;
+    }
+  }
+}

@@ -1,0 +1,36 @@
+import type { Node } from '../../models/index.js';
+import { recordName, recordVmid, type InventoryKind, type InventoryRecord } from '../inventory/kinds.js';
+import { addDays, todayUtc } from '../inventory/list-query.js';
+import { tagList } from '../lib/validators.js';
+
+/** Expiry dates this close are flagged on the list (the reminder mails use their own settings). */
+export const EXPIRING_SOON_DAYS = 14;
+
+/**
+ * One container or VM as a list row (page and JSON). Reads only listed columns: credentials are
+ * another table and never reach a list, and notes stay on the detail page.
+ */
+export function presentInventoryRow(kind: InventoryKind, record: InventoryRecord, today = todayUtc()) {
+  const node = (record as InventoryRecord & { node?: Node | null }).node ?? null;
+  const expiresAt = record.expiresAt ?? null;
+  return {
+    id: record.id,
+    name: recordName(kind, record),
+    nodeId: record.nodeId ?? null,
+    node: node ? node.name : null,
+    vmid: recordVmid(kind, record),
+    ip: record.ipv4Address ?? null,
+    mac: record.macAddress ?? null,
+    owner: record.username ?? null,
+    status: record.status,
+    environment: record.environment ?? null,
+    expiresAt,
+    expired: expiresAt !== null && expiresAt < today,
+    expiringSoon: expiresAt !== null && expiresAt >= today && expiresAt <= addDays(today, EXPIRING_SOON_DAYS),
+    tags: tagList(record.tags),
+    drifted: record.drift !== null && record.drift !== undefined,
+    updatedAt: record.updatedAt,
+  };
+}
+
+export type InventoryRow = ReturnType<typeof presentInventoryRow>;

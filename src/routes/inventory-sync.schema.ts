@@ -1,0 +1,17 @@
+import { z } from 'zod';
+import * as v from '../lib/validators.js';
+import { nodeName } from './nodes.schema.js';
+
+/** Import an unknown guest from the last sync: which guest, and its owner (optional). */
+export const importGuestSchema = z.object({
+  kind: z.enum(['lxc', 'qemu'], { error: 'The kind is lxc (container) or qemu (VM).' }),
+  node: nodeName,
+  vmid: v.vmid,
+  username: v.optional(v.username),
+});
+
+/** Accept Proxmox's values for a drifted record. */
+export const acceptDriftSchema = z.object({
+  kind: z.enum(['container', 'vm'], { error: 'The kind is container or vm.' }),
+  id: z.coerce.number({ error: 'Which record?' }).int().positive('Which record?'),
+});

@@ -1,0 +1,165 @@
+import { UniqueConstraintError, type Sequelize, type Transaction } from 'sequelize';
+import type { Config } from '../../config/index.js';
+import type { Models, Node } from '../../models/index.js';
+import { changedFields, type AuditActor, type Auditor } from '../audit/index.js';
+import { ConflictError, ValidationError } from '../lib/errors.js';
+import { createProxmoxClient, isProxmoxError, type ProxmoxClient } from '../lib/proxmox/index.js';
+import type { Vault } from '../lib/vault.js';
+import type { NodeInput } from '../routes/nodes.schema.js';
+
+/** What node commands need. */
+export interface NodeDeps {
+  models: Models;
+  sequelize: Sequelize;
+  auditor: Auditor;
+  vault: Vault;
+}
+
+/** The audited columns; the token secret is masked (the trail says it changed, never what it is). */
+const AUDITED = ['name', 'apiUrl', 'tlsVerify', 'tlsFingerprint', 'apiTokenId', 'apiTokenSecret'] as const;
+const SECRETS = ['apiTokenSecret'];
+/** The vault purpose bound to node token secrets. */
+export const NODE_TOKEN_PURPOSE = 'node-token';
+
+const audit = (deps: NodeDeps, actor: AuditActor, verb: string, node: Node, before: Node['_attributes'] | null, after: Node['_attributes'] | null, t: Transaction) =>
+  deps.auditor.record(actor, { action: `node.${verb}`, objectType: 'node', objectId: node.id, objectLabel: node.name, changes: changedFields(before, after, AUDITED, SECRETS) }, t);
+
+async function assertNameFree(models: Models, name: string | undefined, excludeId: number | null, t: Transaction): Promise<void> {
+  if (name === undefined) return;
+  const other = await models.Node.findOne({ where: { name }, transaction: t });
+  if (other && other.id !== excludeId) throw new ConflictError('That node is already registered.', { name: `A node called ${other.name} is already registered.` });
+}
+
+/** Runs `work` in a transaction; a unique clash that slipped past the check becomes the same 409. */
+async function write<T>(deps: NodeDeps, work: (t: Transaction) => Promise<T>): Promise<T> {
+  try {
+    return await deps.sequelize.transaction(work);
+  } catch (err) {
+    if (err instanceof UniqueConstraintError) throw new ConflictError('That node is already registered.', { name: 'A node with this name is already registered.' });
+    throw err;
+  }
+}
+
+/** The columns to write for `input`: the secret sealed, a cleared token id taking its secret along. */
+function columns(deps: NodeDeps, input: NodeInput, current: Node | null): Partial<Node['_attributes']> {
+  const out: Partial<Node['_attributes']> = {};
+  for (const key of ['name', 'apiUrl', 'tlsVerify', 'tlsFingerprint', 'apiTokenId'] as const) {
+    if (input[key] !== undefined) (out as Record<string, unknown>)[key] = input[key];
+  }
+  if (input.apiTokenSecret !== undefined) out.apiTokenSecret = deps.vault.seal(input.apiTokenSecret, NODE_TOKEN_PURPOSE);
+  const tokenId = out.apiTokenId !== undefined ? out.apiTokenId : current?.apiTokenId ?? null;
+  const secret = out.apiTokenSecret !== undefined ? out.apiTokenSecret : current?.apiTokenSecret ?? null;
+  if (tokenId === null && secret !== null) {
+    // Without its id the secret is useless; clearing the id forgets the secret too.
+    if (out.apiTokenId === null) out.apiTokenSecret = null;
+    else throw new ValidationError('Please correct the highlighted fields.', { apiTokenId: 'Enter the token id the secret belongs to.' });
+  }
+  if (tokenId !== null && secret === null) throw new ValidationError('Please correct the highlighted fields.', { apiTokenSecret: 'Enter the token secret.' });
+  return out;
+}
+
+/** Registers a node; the token secret is sealed, and the event audited, in one transaction. */
+export async function createNode(deps: NodeDeps, input: NodeInput, actor: AuditActor): Promise<Node> {
+  const values = columns(deps, input, null);
+  return write(deps, async (t) => {
+    await assertNameFree(deps.models, values.name, null, t);
+    const node = await deps.models.Node.create(values as Node['_creationAttributes'], { transaction: t });
+    await audit(deps, actor, 'create', node, null, node.get(), t);
+    return node;
+  });
+}
+
+/** Applies `input` (absent or blank secret: kept) and audits the changed fields. */
+export async function updateNode(deps: NodeDeps, node: Node, input: NodeInput, actor: AuditActor): Promise<Node> {
+  const values = columns(deps, input, node);
+  return write(deps, async (t) => {
+    await assertNameFree(deps.models, values.name, node.id, t);
+    const before = { ...node.get() };
+    await node.update(values, { transaction: t });
+    const changes = changedFields(before, node.get(), AUDITED, SECRETS);
+    if (Object.keys(changes).length) await audit(deps, actor, 'update', node, before, node.get(), t);
+    return node;
+  });
+}
+
+/** How many containers and VMs name the node. */
+export async function nodeReferences(models: Models, nodeId: number, transaction?: Transaction): Promise<{ containers: number; vms: number }> {
+  const [containers, vms] = await Promise.all([
+    models.Container.count({ where: { nodeId }, transaction }),
+    models.VirtualMachine.count({ where: { nodeId }, transaction }),
+  ]);
+  return { containers, vms };
+}
+
+/** Deletes a node that no container or VM references (409 naming the count otherwise). */
+export async function deleteNode(deps: NodeDeps, node: Node, actor: AuditActor): Promise<void> {
+  await write(deps, async (t) => {
+    const refs = await nodeReferences(deps.models, node.id, t);
+    if (refs.containers || refs.vms) {
+      const parts = [refs.containers && `${refs.containers} container${refs.containers === 1 ? '' : 's'}`, refs.vms && `${refs.vms} VM${refs.vms === 1 ? '' : 's'}`].filter(Boolean);
+      throw new ConflictError(`${node.name} is still used by ${parts.join(' and ')}; move or delete them first.`);
+    }
+    const before = { ...node.get() };
+    await node.destroy({ transaction: t });
+    await audit(deps, actor, 'delete', node, before, null, t);
+  });
+}
+
+/** Thrown when a node cannot be called at all (no token, a secret the vault cannot open). */
+export class NodeNotUsableError extends Error {
+  override name = 'NodeNotUsableError';
+}
+
+/**
+ * A Proxmox client for a Node row: its API token (secret opened from the vault), its TLS policy
+ * (verify, or a pinned fingerprint) and PROXMOX_TIMEOUT_MS. The caller closes it.
+ */
+export function clientForNode(node: Node, vault: Vault, config: Pick<Config, 'PROXMOX_TIMEOUT_MS'>): ProxmoxClient {
+  if (!node.apiTokenId || !node.apiTokenSecret) throw new NodeNotUsableError(`${node.name} has no API token configured.`);
+  let secret: string;
+  try {
+    secret = vault.open(node.apiTokenSecret, NODE_TOKEN_PURPOSE);
+  } catch (err) {
+    throw new NodeNotUsableError(`The API token secret of ${node.name} cannot be decrypted: ${(err as Error).message}.`);
+  }
+  try {
+    return createProxmoxClient({
+      baseUrl: node.apiUrl,
+      auth: { type: 'token', tokenId: node.apiTokenId, secret },
+      tls: node.tlsFingerprint ? { fingerprint: node.tlsFingerprint } : { verify: node.tlsVerify },
+      timeoutMs: config.PROXMOX_TIMEOUT_MS,
+    });
+  } catch (err) {
+    // createProxmoxClient refuses malformed options with a TypeError that names the field.
+    throw new NodeNotUsableError(`${node.name} is misconfigured: ${(err as Error).message}.`);
+  }
+}
+
+export interface ConnectionTest {
+  ok: boolean;
+  /** "Proxmox VE 9.1.3 (release 9.1, repoid 2d9ae8ef)". */
+  version?: string;
+  /** The exact failure: TLS, authentication, timeout, DNS, … as the client reports it. */
+  error?: string;
+}
+
+/** Calls GET /version on the node with its own token and TLS policy. Never throws for the node's failures. */
+export async function testNodeConnection(node: Node, vault: Vault, config: Pick<Config, 'PROXMOX_TIMEOUT_MS'>): Promise<ConnectionTest> {
+  let client: ProxmoxClient;
+  try {
+    client = clientForNode(node, vault, config);
+  } catch (err) {
+    if (err instanceof NodeNotUsableError) return { ok: false, error: err.message };
+    throw err;
+  }
+  try {
+    const v = await client.cluster.version();
+    return { ok: true, version: `Proxmox VE ${v.version} (release ${v.release}, repoid ${v.repoid})` };
+  } catch (err) {
+    if (!isProxmoxError(err)) throw err;
+    const what = { auth: 'Authentication failed', permission: 'Permission denied', tls: 'TLS', timeout: 'Timeout', unreachable: 'Unreachable' }[err.kind as string];
+    return { ok: false, error: what ? `${what}: ${err.message}` : err.message };
+  } finally {
+    await client.close();
+  }
+}
