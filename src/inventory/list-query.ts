@@ -1,6 +1,7 @@
 import { Op, type FindOptions, type Sequelize, type WhereOptions } from 'sequelize';
 import { z } from 'zod';
 import type { Models } from '../../models/index.js';
+import { likeCondition, likeEscape } from '../lib/db/like.js';
 import * as v from '../lib/validators.js';
 import type { InventoryKind, InventoryRecord } from './kinds.js';
 
@@ -73,20 +74,13 @@ export function addDays(date: string, n: number): string {
   return d.toISOString().slice(0, 10);
 }
 
-/** Escapes LIKE's wildcards (and the escape character itself) so user text matches literally. */
-const likeEscape = (s: string) => s.replace(/[!%_]/g, '!$&');
-
-/**
- * The find options (scoped WHERE, node include, whitelisted ORDER) for `query`. LIKE conditions are
- * literals with `ESCAPE '!'` because Sequelize's Op.like has no ESCAPE clause and SQLite has no
- * default escape character; the values go through `sequelize.escape`, never into the SQL as text.
- */
+/** The find options (scoped WHERE, node include, whitelisted ORDER) for `query`; LIKEs are escaped (src/lib/db/like.ts). */
 export function listFindOptions(db: { sequelize: Sequelize; models: Models }, kind: InventoryKind, query: ListQuery, viewer: ListViewer, today = todayUtc()): FindOptions<InventoryRecord> {
   const { sequelize } = db;
   const qi = (name: string) => sequelize.getQueryInterface().quoteIdentifier(name);
   // Qualified with the main table's alias: the joined Nodes table also has `name` and `id`.
   const col = (name: string) => `${qi(kind.model(db.models).name)}.${qi(name)}`;
-  const like = (column: string, pattern: string) => sequelize.literal(`${col(column)} LIKE ${sequelize.escape(pattern)} ESCAPE '!'`);
+  const like = (column: string, pattern: string) => likeCondition(sequelize, col(column), pattern);
   const tagMatch = (tag: string) => {
     const t = likeEscape(tag);
     return { [Op.or]: [sequelize.literal(`${col('tags')} = ${sequelize.escape(tag)}`), like('tags', `${t},%`), like('tags', `%,${t}`), like('tags', `%,${t},%`)] };

@@ -66,4 +66,3 @@ export function updateSchema(kind: InventoryKind) {
 /** Ownership transfer: the new owner's username. */
 export const transferSchema = z.object({ username: v.username });
 
-export const recordIdParam = z.object({ id: z.coerce.number().int().positive() });

@@ -1,6 +1,7 @@
 import type { Node } from '../../models/index.js';
 import { recordName, recordVmid, type InventoryKind, type InventoryRecord } from '../inventory/kinds.js';
-import { addDays, todayUtc } from '../inventory/list-query.js';
+import { todayUtc } from '../inventory/list-query.js';
+import { presentExpiry } from './inventory.js';
 import { tagList } from '../lib/validators.js';
 
 /** Expiry dates this close are flagged on the list (the reminder mails use their own settings). */
@@ -13,6 +14,8 @@ export const EXPIRING_SOON_DAYS = 14;
 export function presentInventoryRow(kind: InventoryKind, record: InventoryRecord, today = todayUtc()) {
   const node = (record as InventoryRecord & { node?: Node | null }).node ?? null;
   const expiresAt = record.expiresAt ?? null;
+  // The same reading of the date as the detail page (presentExpiry), for the list's day.
+  const expiry = presentExpiry(expiresAt, new Date(`${today}T00:00:00Z`));
   return {
     id: record.id,
     name: recordName(kind, record),
@@ -25,8 +28,8 @@ export function presentInventoryRow(kind: InventoryKind, record: InventoryRecord
     status: record.status,
     environment: record.environment ?? null,
     expiresAt,
-    expired: expiresAt !== null && expiresAt < today,
-    expiringSoon: expiresAt !== null && expiresAt >= today && expiresAt <= addDays(today, EXPIRING_SOON_DAYS),
+    expired: expiry?.expired ?? false,
+    expiringSoon: expiry !== null && !expiry.expired && expiry.days <= EXPIRING_SOON_DAYS,
     tags: tagList(record.tags),
     drifted: record.drift !== null && record.drift !== undefined,
     updatedAt: record.updatedAt,

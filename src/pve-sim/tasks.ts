@@ -1,21 +1,14 @@
 // Worker tasks. A task gets a real-format UPID at once, writes its log lines spread over its
 // duration, then runs its effect (clear the create lock, mark running, remove the guest) and ends
 // with `TASK OK` or `TASK ERROR: <msg>`. Failures and hangs come from Faults.
-import { formatUpid } from '../lib/proxmox/upid.js';
+import { formatUpid, type Upid } from '../lib/proxmox/upid.js';
 import type { SimClock } from './clock.js';
 import type { Faults } from './faults.js';
 import type { Principal } from './perms.js';
 
-export interface SimTask {
+/** A task: the parts of its UPID, the UPID itself, and its state and log. */
+export interface SimTask extends Upid {
   upid: string;
-  node: string;
-  pid: number;
-  pstart: number;
-  starttime: number;
-  type: string;
-  id: string;
-  /** UPID user field: `user@realm` or `user@realm!token`. */
-  user: string;
   principal: Principal;
   status: 'running' | 'stopped';
   exitstatus?: string;

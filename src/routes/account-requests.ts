@@ -7,7 +7,8 @@ import { parseInput } from '../middlewares/validate.js';
 import { access } from '../policies/access.js';
 import { presentAccountRequest } from '../presenters/user.js';
 import { approveAccountRequest, rejectAccountRequest } from '../services/accountRequests.js';
-import { decisionInput, idParam } from './account.schema.js';
+import { idParam } from '../lib/validators.js';
+import { decisionInput } from './account.schema.js';
 import type { RouteContext } from './index.js';
 
 /** Admins review account requests: approve (account created, requester emailed) or reject (with a reason). */

@@ -24,4 +24,3 @@ export const decisionInput = z.object({
   reason: z.string({ error: 'Give the requester a reason.' }).trim().min(3, 'Give the requester a reason.').max(1000, 'Keep the reason under 1000 characters.'),
 });
 
-export const idParam = z.object({ id: z.coerce.number().int().positive() });

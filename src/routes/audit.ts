@@ -1,6 +1,7 @@
 import { Router, type Request, type Response } from 'express';
 import { Op, type Sequelize, type WhereOptions } from 'sequelize';
 import type { AuditEvent } from '../../models/index.js';
+import { likeCondition, likeEscape } from '../lib/db/like.js';
 import { ValidationError } from '../lib/errors.js';
 import { wantsJson } from '../middlewares/errorHandler.js';
 import { parseInput } from '../middlewares/validate.js';
@@ -9,19 +10,13 @@ import { presentAuditEvent } from '../presenters/audit.js';
 import { AUDIT_FILTER_KEYS, AUDIT_PAGE_SIZES, auditQuerySchema, type AuditQuery } from './audit.schema.js';
 import type { RouteContext } from './index.js';
 
-/** LIKE wildcards (and the escape character) in user text match literally, with `ESCAPE '!'`. */
-const likeEscape = (s: string) => s.replace(/[!%_]/g, '!$&');
-
 /** The day after `date` (YYYY-MM-DD), at 00:00 UTC: `to` includes its whole day. */
 const dayAfter = (date: string) => new Date(Date.parse(`${date}T00:00:00Z`) + 86_400_000);
 
-/**
- * The WHERE for `query`. The LIKE conditions are literals because Sequelize's Op.like has no ESCAPE
- * clause and SQLite has no default escape character; values go through `sequelize.escape`.
- */
+/** The WHERE for `query`; user text in LIKEs matches literally (src/lib/db/like.ts). */
 export function auditWhere(sequelize: Sequelize, query: AuditQuery): WhereOptions<AuditEvent> {
   const qi = (name: string) => sequelize.getQueryInterface().quoteIdentifier(name);
-  const like = (column: string, pattern: string) => sequelize.literal(`${qi(column)} LIKE ${sequelize.escape(pattern)} ESCAPE '!'`);
+  const like = (column: string, pattern: string) => likeCondition(sequelize, qi(column), pattern);
   const and: unknown[] = [];
   if (query.actor) and.push({ actor: query.actor });
   if (query.action) {

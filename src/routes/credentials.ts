@@ -1,7 +1,7 @@
 import { Router, type Request, type Response } from 'express';
 import { actorOf } from '../audit/index.js';
 import { KINDS, recordName, vmKind, type InventoryKind, type InventoryRecord } from '../inventory/kinds.js';
-import { recordIdParam } from '../inventory/schema.js';
+import { idParam } from '../lib/validators.js';
 import { AppError, ConflictError } from '../lib/errors.js';
 import { buildRdpFile, DEFAULT_RDP_PORT, rdpFilename } from '../lib/rdp.js';
 import { hostname } from '../lib/validators.js';
@@ -25,7 +25,7 @@ export function credentialRoutes({ models, sequelize, auditor, vault }: RouteCon
   const deps = { models, sequelize, auditor, vault };
 
   async function loadRecord(req: Request, kind: InventoryKind): Promise<InventoryRecord> {
-    const { id } = parseInput(recordIdParam, { id: req.params.id });
+    const { id } = parseInput(idParam, { id: req.params.id });
     return visibleRecordOrNotFound(req.user, kind, await kind.model(models).findByPk(id));
   }
 

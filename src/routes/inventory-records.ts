@@ -2,8 +2,9 @@ import { Router, type Request, type Response } from 'express';
 import { actorOf, auditHistory } from '../audit/index.js';
 import { KINDS, recordName, type InventoryKind, type InventoryRecord } from '../inventory/kinds.js';
 import { createRecord, deleteRecord, updateRecord } from '../inventory/records.js';
-import { createSchema, recordIdParam, transferSchema, updateSchema, type RecordFields } from '../inventory/schema.js';
+import { createSchema, transferSchema, updateSchema, type RecordFields } from '../inventory/schema.js';
 import { AppError, NotFoundError, ValidationError } from '../lib/errors.js';
+import { idParam } from '../lib/validators.js';
 import { wantsJson } from '../middlewares/errorHandler.js';
 import { flash } from '../middlewares/flash.js';
 import { parseInput } from '../middlewares/validate.js';
@@ -37,7 +38,7 @@ function mountKind(router: Router, { models, sequelize, auditor }: RouteContext,
 
   /** The record named by the path with its node, if the caller may see it; 404 otherwise (also for a non-numeric id). */
   async function load(req: Request): Promise<InventoryRecord> {
-    const parsed = recordIdParam.safeParse(req.params);
+    const parsed = idParam.safeParse(req.params);
     if (!parsed.success) throw new NotFoundError(`No such ${kind.label}.`);
     const record = await kind.model(models).findByPk(parsed.data.id, { include: [{ model: models.Node, as: 'node', attributes: ['id', 'name'] }] });
     return visibleRecordOrNotFound(req.user, kind, record);

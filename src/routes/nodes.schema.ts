@@ -97,4 +97,3 @@ export const nodeFormSchema = z.object({ ...fields, tlsVerify: z.preprocess((x) 
 
 export type NodeInput = z.infer<typeof nodeUpdateSchema>;
 
-export const nodeIdParam = z.object({ id: z.coerce.number().int().positive() });

@@ -10,7 +10,8 @@ import { access } from '../policies/access.js';
 import { nodeFormValues, presentNode, submittedNodeValues, type NodeFormValues } from '../presenters/node.js';
 import { createNode, deleteNode, nodeReferences, testNodeConnection, updateNode, type ConnectionTest } from '../services/nodes.js';
 import type { RouteContext } from './index.js';
-import { nodeCreateSchema, nodeFormSchema, nodeIdParam, nodeUpdateSchema } from './nodes.schema.js';
+import { idParam } from '../lib/validators.js';
+import { nodeCreateSchema, nodeFormSchema, nodeUpdateSchema } from './nodes.schema.js';
 
 /** Admin pages for Proxmox nodes: list, register, edit, delete (refused while used), test connection. */
 export function nodeRoutes(ctx: RouteContext) {
@@ -19,7 +20,7 @@ export function nodeRoutes(ctx: RouteContext) {
   const router = Router();
 
   async function load(req: Request): Promise<Node> {
-    const { id } = parseInput(nodeIdParam, req.params);
+    const { id } = parseInput(idParam, req.params);
     const node = await models.Node.findByPk(id);
     if (!node) throw new NotFoundError('No such node.');
     return node;

@@ -11,7 +11,7 @@ import { sessionOnly } from '../policies/tokens.js';
 import { ownedOrNotFound } from '../policies/users.js';
 import { presentApiToken } from '../presenters/user.js';
 import { createApiToken } from '../services/apiTokens.js';
-import { idParam } from './account.schema.js';
+import { idParam } from '../lib/validators.js';
 import type { RouteContext } from './index.js';
 import { createTokenInput } from './tokens.schema.js';
 

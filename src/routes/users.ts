@@ -11,7 +11,7 @@ import { access } from '../policies/access.js';
 import { assertNotSelf } from '../policies/users.js';
 import { presentUserRow } from '../presenters/user.js';
 import { issuePasswordLink } from '../services/passwordLinks.js';
-import { idParam } from './account.schema.js';
+import { idParam } from '../lib/validators.js';
 import type { RouteContext } from './index.js';
 import { roleInput } from './users.schema.js';
 

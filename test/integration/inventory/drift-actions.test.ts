@@ -4,27 +4,17 @@
 import { expect } from 'chai';
 import request from 'supertest';
 import { syncInventory } from '../../../src/inventory/sync.js';
-import { createProxmoxClient, type ProxmoxClient } from '../../../src/lib/proxmox/index.js';
 import { Vault } from '../../../src/lib/vault.js';
 import { createContainer, randomIp, randomMac } from '../../factories/inventory.js';
 import { createUser } from '../../factories/users.js';
 import { useApp } from '../../support/app.js';
 import { testContext } from '../../support/context.js';
 import { csrfFrom, csrfToken, login } from '../../support/login.js';
-import { startSyncWorld, type SyncWorld } from './sync-fixture.js';
+import { useSyncWorld } from './sync-fixture.js';
 
 describe('inventory: drift page and actions', () => {
   const fixture = useApp();
-  let w: SyncWorld;
-  let pve: ProxmoxClient;
-  beforeEach(async () => {
-    w = await startSyncWorld();
-    pve = createProxmoxClient(w.s.clientOptions());
-  });
-  afterEach(async () => {
-    await pve.close();
-    await w.cleanup();
-  });
+  const w = useSyncWorld();
 
   const sync = () => {
     const { db, config } = testContext();
@@ -101,7 +91,7 @@ describe('inventory: drift page and actions', () => {
     await sync();
     for (const [kind, node, vmid] of [['lxc', w.n2.name, 102], ['qemu', w.n2.name, 201]] as const) await json(agent, csrf, '/inventory/drift/import', { kind, node, vmid }).expect(201);
     const newIp = w.ip('10.20.0.88');
-    await pve.containers.updateConfig(w.n2.name, 102, { net0: `name=eth0,bridge=vmbr0,hwaddr=BC:24:11:DD:EE:FF,ip=${newIp}/24` });
+    await w.pve.containers.updateConfig(w.n2.name, 102, { net0: `name=eth0,bridge=vmbr0,hwaddr=BC:24:11:DD:EE:FF,ip=${newIp}/24` });
     w.s.sim.state.guests.get(201)!.node = w.n1.name;
     await sync();
     const { models } = testContext().db;
@@ -144,8 +134,8 @@ describe('inventory: drift page and actions', () => {
     const { models } = testContext().db;
     const holder = await createContainer({ macAddress: 'bc:24:11:12:34:56' });
     try {
-      await pve.tasks.wait(await pve.containers.delete(w.n1.name, 101), { pollMs: 10 });
-      await pve.containers.updateConfig(w.n1.name, 100, { net0: 'name=eth0,bridge=vmbr0,hwaddr=BC:24:11:12:34:56,ip=dhcp' });
+      await w.pve.tasks.wait(await w.pve.containers.delete(w.n1.name, 101), { pollMs: 10 });
+      await w.pve.containers.updateConfig(w.n1.name, 100, { net0: 'name=eth0,bridge=vmbr0,hwaddr=BC:24:11:12:34:56,ip=dhcp' });
       await sync();
       const gone = (await models.Container.findOne({ where: { nodeId: w.n1.id, containerId: 101 } }))!;
       expect(JSON.parse(gone.drift!)).to.deep.equal({ gone: true });

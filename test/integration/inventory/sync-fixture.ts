@@ -8,6 +8,7 @@ import crypto from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { Op } from 'sequelize';
 import type { Node } from '../../../models/index.js';
+import { createProxmoxClient, type ProxmoxClient } from '../../../src/lib/proxmox/index.js';
 import type { SeedInput } from '../../../src/pve-sim/index.js';
 import { createNode } from '../../factories/inventory.js';
 import { testContext } from '../../support/context.js';
@@ -65,4 +66,24 @@ export async function startSyncWorld(opts: { https?: boolean } = {}): Promise<Sy
       await s.close();
     },
   };
+}
+
+/** A world plus a Proxmox client on its simulator (to change guests behind Berth's back). */
+export type SyncWorldWithClient = SyncWorld & { pve: ProxmoxClient };
+
+/**
+ * For a describe(): a fresh world and client before each test, closed and cleaned up after it. The
+ * returned object is filled in place, so tests read `w.n1`, `w.pve`, … inside their bodies.
+ */
+export function useSyncWorld(): SyncWorldWithClient {
+  const w = {} as SyncWorldWithClient;
+  beforeEach(async () => {
+    const world = await startSyncWorld();
+    Object.assign(w, world, { pve: createProxmoxClient(world.s.clientOptions()) });
+  });
+  afterEach(async () => {
+    await w.pve.close();
+    await w.cleanup();
+  });
+  return w;
 }

@@ -11,7 +11,6 @@ import { parseDrift } from '../../../src/inventory/drift.js';
 import { syncInventory } from '../../../src/inventory/sync.js';
 import { SyncScheduler } from '../../../src/jobs/scheduler.js';
 import { createLogger } from '../../../src/lib/logger.js';
-import { createProxmoxClient, type ProxmoxClient } from '../../../src/lib/proxmox/index.js';
 import { Vault } from '../../../src/lib/vault.js';
 import { loadDriftPage } from '../../../src/presenters/drift.js';
 import { createUser } from '../../factories/users.js';
@@ -19,7 +18,7 @@ import { useApp } from '../../support/app.js';
 import { testContext } from '../../support/context.js';
 import { csrfToken, login } from '../../support/login.js';
 import { jobOutput, startRunner, waitForJob } from '../../support/runner.js';
-import { startSyncWorld, type SyncWorld } from './sync-fixture.js';
+import { useSyncWorld } from './sync-fixture.js';
 
 const TEMPLATE = 'local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst';
 
@@ -30,16 +29,7 @@ function deps() {
 
 describe('inventory: sync with Proxmox', () => {
   const fixture = useApp();
-  let w: SyncWorld;
-  let pve: ProxmoxClient;
-  beforeEach(async () => {
-    w = await startSyncWorld();
-    pve = createProxmoxClient(w.s.clientOptions());
-  });
-  afterEach(async () => {
-    await pve.close();
-    await w.cleanup();
-  });
+  const w = useSyncWorld();
 
   const sync = (extra: Parameters<typeof syncInventory>[1] = {}) => syncInventory(deps(), { nodeIds: [w.n1.id, w.n2.id], ...extra });
   const mine = async () => {
@@ -54,7 +44,7 @@ describe('inventory: sync with Proxmox', () => {
   async function importAll(owner = 'sync-owner') {
     for (const g of (await mine()).unknown) await importGuest(deps(), { kind: g.kind, node: g.node, vmid: g.vmid, username: owner }, { username: 'sync-test' });
   }
-  const wait = async (upid: string) => pve.tasks.wait(upid, { pollMs: 10 });
+  const wait = async (upid: string) => w.pve.tasks.wait(upid, { pollMs: 10 });
 
   it('runs as a job through the runner: every node read, seed guests listed as unknown, the enqueue audited', async function () {
     this.timeout(60_000);
@@ -105,11 +95,11 @@ describe('inventory: sync with Proxmox', () => {
     expect(await mine()).to.deep.include({ unknown: [], gone: [], drifted: [] });
 
     // Behind Berth's back: a new container, one deleted, one stopped, one re-addressed, a VM renamed, one migrated.
-    await wait(await pve.containers.create(w.n1.name, { vmid: 300, ostemplate: TEMPLATE, rootfs: 'local-lvm:8', hostname: w.name('new01') }));
-    await wait(await pve.containers.delete(w.n1.name, 101));
-    await wait(await pve.containers.stop(w.n1.name, 100));
+    await wait(await w.pve.containers.create(w.n1.name, { vmid: 300, ostemplate: TEMPLATE, rootfs: 'local-lvm:8', hostname: w.name('new01') }));
+    await wait(await w.pve.containers.delete(w.n1.name, 101));
+    await wait(await w.pve.containers.stop(w.n1.name, 100));
     const newIp = w.ip('10.20.0.77');
-    await pve.containers.updateConfig(w.n2.name, 102, { net0: `name=eth0,bridge=vmbr0,hwaddr=BC:24:11:0A:0B:0C,ip=${newIp}/24,gw=${w.ip('10.20.0.1')}` });
+    await w.pve.containers.updateConfig(w.n2.name, 102, { net0: `name=eth0,bridge=vmbr0,hwaddr=BC:24:11:0A:0B:0C,ip=${newIp}/24,gw=${w.ip('10.20.0.1')}` });
     w.s.sim.state.guests.get(200)!.config.name = w.name('win-renamed');
     w.s.sim.state.guests.get(201)!.node = w.n1.name;
 
@@ -143,7 +133,7 @@ describe('inventory: sync with Proxmox', () => {
     expect(await models.AuditEvent.count()).to.equal(auditsBefore);
 
     // Put back in Proxmox: the drift clears on the next sync.
-    await wait(await pve.containers.start(w.n1.name, 100));
+    await wait(await w.pve.containers.start(w.n1.name, 100));
     await sync();
     expect((await mine()).drifted.map((r) => r.name)).not.to.include(w.name('web01'));
   });
@@ -156,7 +146,7 @@ describe('inventory: sync with Proxmox', () => {
     // pve2 drops out of the cluster view and its own endpoint refuses Berth's token.
     w.s.sim.setNodeOnline(w.n2.name, false);
     await w.n2.update({ apiTokenSecret: deps().vault.seal('00000000-0000-4000-8000-000000000000', 'node-token') });
-    await wait(await pve.containers.stop(w.n1.name, 100));
+    await wait(await w.pve.containers.stop(w.n1.name, 100));
     const stdout: string[] = [];
     const stderr: string[] = [];
     const report = await sync({ stdout: (t) => stdout.push(t), stderr: (t) => stderr.push(t) });

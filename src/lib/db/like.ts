@@ -1,0 +1,15 @@
+import type { Sequelize } from 'sequelize';
+
+/** Escapes LIKE's wildcards (and the escape character itself) so user text matches literally. */
+export function likeEscape(text: string): string {
+  return text.replace(/[!%_]/g, '!$&');
+}
+
+/**
+ * `<column> LIKE <pattern> ESCAPE '!'` as a literal: Sequelize's Op.like has no ESCAPE clause and
+ * SQLite has no default escape character. `column` is SQL already quoted by the caller (it may be
+ * table-qualified); the pattern goes through `sequelize.escape`, never into the SQL as text.
+ */
+export function likeCondition(sequelize: Sequelize, quotedColumn: string, pattern: string) {
+  return sequelize.literal(`${quotedColumn} LIKE ${sequelize.escape(pattern)} ESCAPE '!'`);
+}
