@@ -1,13 +1,14 @@
 // Runs the Proxmox VE API simulator on its own:
 //   tsx bin/pve-sim.ts [--seed FILE] [--port N] [--https] [--task-ms MS] [--ip-delay-ms MS] [--auth-delay-ms MS]
 // Prints the URL, the seed's credentials and, with --https, the CA file and fingerprint to trust.
-import { fileURLToPath } from 'node:url';
+import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { projectRoot } from '../src/lib/paths.js';
 import { generateCertificates, loadSeedFile, startPveSim, type TestCertificates } from '../src/pve-sim/index.js';
 
 const { values } = parseArgs({
   options: {
-    seed: { type: 'string', default: fileURLToPath(new URL('../test/fixtures/pve-seed.json', import.meta.url)) },
+    seed: { type: 'string', default: path.join(projectRoot, 'test/fixtures/pve-seed.json') },
     port: { type: 'string', default: '8006' },
     host: { type: 'string', default: '127.0.0.1' },
     https: { type: 'boolean', default: false },

@@ -2,8 +2,7 @@
 // TypeScript config (config/index.ts) and sequelize-cli (config/sequelize-cli.cjs) use one rule.
 'use strict';
 const path = require('node:path');
-
-const projectRoot = path.resolve(__dirname, '..');
+const { projectRoot, resolveDataDir } = require('./paths.cjs');
 
 /**
  * Returns the database URL Berth should use.
@@ -21,7 +20,7 @@ function resolveDatabaseUrl(env) {
     const port = env.MYSQL_PORT || '3306';
     return `mysql://${user}${password}@${host}:${port}/${encodeURIComponent(env.MYSQL_DATABASE || 'berth')}`;
   }
-  return 'sqlite:' + path.join(env.DATA_DIR || path.join(projectRoot, 'data'), 'berth.db');
+  return 'sqlite:' + path.join(resolveDataDir(env), 'berth.db');
 }
 
 /**
@@ -49,4 +48,4 @@ function sequelizeOptionsFromUrl(url) {
   };
 }
 
-module.exports = { resolveDatabaseUrl, sequelizeOptionsFromUrl, projectRoot };
+module.exports = { resolveDatabaseUrl, sequelizeOptionsFromUrl };

@@ -3,10 +3,12 @@ import path from 'node:path';
 import dotenv from 'dotenv';
 import { z } from 'zod';
 import dbUrl from './database-url.cjs';
+import paths from './paths.cjs';
 import { applySecretFiles } from './env-file.js';
 import { persistedSecret } from './session-secret.js';
 
-const { resolveDatabaseUrl, sequelizeOptionsFromUrl, projectRoot } = dbUrl;
+const { resolveDatabaseUrl, sequelizeOptionsFromUrl } = dbUrl;
+const { resolveDataDir } = paths;
 
 const bool = (fallback: boolean) =>
   z
@@ -43,7 +45,7 @@ const schema = z.object({
   HOST: z.string().min(1).default('127.0.0.1'),
   PORT: int(3000, 0, 65535),
   PUBLIC_URL: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL such as https://berth.example.org' }).optional(),
-  DATA_DIR: z.string().min(1).default(path.join(projectRoot, 'data')),
+  DATA_DIR: z.string().min(1),
   DATABASE_URL: z.string().min(1),
   DB_POOL_MAX: int(10, 1, 200),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -61,6 +63,10 @@ const schema = z.object({
   PROXMOX_FINGERPRINT: z.string().regex(/^([0-9A-Fa-f]{2}:){31}[0-9A-Fa-f]{2}$/, 'must be a SHA-256 fingerprint AA:BB:…').optional(),
   PROXMOX_TIMEOUT_MS: int(15_000, 100, 600_000),
   PROXMOX_ADMIN_GROUP: z.string().min(1).default('administrators'),
+  /** How old a Proxmox user's rights (groups, enabled, existing) may get before the next request re-reads them. */
+  PROXMOX_RECHECK_MINUTES: int(15, 1, 24 * 60),
+  /** While Proxmox cannot be reached, admin from PROXMOX_ADMIN_GROUP lasts this long past the recheck bound. */
+  PROXMOX_ADMIN_GRACE_MINUTES: int(60, 0, 7 * 24 * 60),
   SMTP_HOST: z.string().min(1).optional(),
   SMTP_PORT: int(587, 1, 65535),
   SMTP_SECURE: z.enum(['none', 'starttls', 'tls'], { error: 'must be none, starttls or tls' }).default('starttls'),
@@ -90,6 +96,11 @@ const schema = z.object({
   JOB_STALE_SECONDS: int(30, 2, 24 * 3600),
   JOB_CANCEL_GRACE_SECONDS: int(10, 0, 600),
   JOB_STREAM_POLL_MS: int(200, 10, 10_000),
+  JOB_ENV_PASSTHROUGH: z
+    .string()
+    .default('')
+    .transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean))
+    .pipe(z.array(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be a comma-separated list of environment variable names'))),
   READY_REQUIRES_RUNNER: bool(false),
   ENCRYPTION_KEY: z.string().optional(),
   ENCRYPTION_OLD_KEYS: z.string().optional(),
@@ -101,6 +112,14 @@ const schema = z.object({
   TZ: z.string().default('Asia/Kolkata'),
 });
 
+/**
+ * The variables a job's process inherits from the runner; everything else (the database URL, the
+ * session and vault keys, whatever else the runner was started with) stays out. An allow-list, not a
+ * deny-list of secret-looking names: a deny-list once missed ENCRYPTION_OLD_KEYS. Operators add
+ * names with JOB_ENV_PASSTHROUGH; a task adds its own variables (ExecTask.env).
+ */
+export const JOB_ENV_NAMES = ['PATH', 'HOME', 'LANG', 'TZ'] as const;
+
 type Parsed = z.infer<typeof schema>;
 
 export type Config = Readonly<
@@ -110,6 +129,8 @@ export type Config = Readonly<
     ENCRYPTION_KEY: string;
     AUDIT_LOG_DIR: string;
     isProduction: boolean;
+    /** The whole starting environment of a job's process (see JOB_ENV_NAMES). */
+    jobEnv: Readonly<Record<string, string>>;
     publicUrl: string;
     database: ReturnType<typeof sequelizeOptionsFromUrl> & { url: string };
   }
@@ -143,6 +164,7 @@ export function loadConfig(options: LoadOptions = {}): Config {
   const env = applySecretFiles(base, problems);
   // Empty strings mean "unset", as in most .env files.
   for (const [k, v] of Object.entries(env)) if (v === '') delete env[k];
+  env.DATA_DIR = resolveDataDir(env);
   env.DATABASE_URL = resolveDatabaseUrl(env);
 
   const result = schema.safeParse(env);
@@ -155,6 +177,11 @@ export function loadConfig(options: LoadOptions = {}): Config {
   } catch (err) {
     problems.push(`DATABASE_URL: ${(err as Error).message}`);
   }
+  if (result.success) {
+    // Berth's own settings (the database URL, every secret, their *_FILE forms) never reach a job.
+    const own = result.data.JOB_ENV_PASSTHROUGH.filter((n) => n.replace(/_FILE$/, '') in schema.shape && !(JOB_ENV_NAMES as readonly string[]).includes(n));
+    if (own.length) problems.push(`JOB_ENV_PASSTHROUGH: ${own.join(', ')} ${own.length === 1 ? 'is a Berth setting' : 'are Berth settings'}, never passed to jobs`);
+  }
   if (problems.length || !result.success || !database) throw new ConfigError(problems);
 
   const c = result.data;
@@ -166,6 +193,7 @@ export function loadConfig(options: LoadOptions = {}): Config {
     ENCRYPTION_KEY: encryptionKey,
     AUDIT_LOG_DIR: c.AUDIT_LOG_DIR ?? path.join(c.DATA_DIR, 'logs'),
     isProduction: c.NODE_ENV === 'production',
+    jobEnv: Object.freeze(Object.fromEntries([...JOB_ENV_NAMES, ...c.JOB_ENV_PASSTHROUGH].filter((n) => env[n] !== undefined).map((n) => [n, env[n]!]))),
     publicUrl: (c.PUBLIC_URL ?? `http://${c.HOST}:${c.PORT}`).replace(/\/+$/, ''),
     database: Object.freeze(database),
   });

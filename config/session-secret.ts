@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import paths from './paths.cjs';
 
 /**
  * Returns the secret kept in `<dataDir>/<name>`, creating it with `generate()` (mode 0600) on first
@@ -8,12 +9,14 @@ import path from 'node:path';
  */
 export function persistedSecret(dataDir: string, name: string, generate: () => string): string {
   const file = path.join(dataDir, name);
+  paths.ensurePrivateDir(dataDir);
   try {
-    return fs.readFileSync(file, 'utf8').trim();
+    const existing = fs.readFileSync(file, 'utf8').trim();
+    paths.ensurePrivateFile(file);
+    return existing;
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
   }
-  fs.mkdirSync(dataDir, { recursive: true });
   const secret = generate();
   try {
     // 'wx' fails if another instance created the file in the meantime; then we read theirs.

@@ -2,7 +2,8 @@
 // apidata.js) at runtime and compiles its paths into routes. The simulator validates every request
 // against these entries, so the schema file, not hand-written rules, decides what is accepted.
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import path from 'node:path';
+import { projectRoot } from '../lib/paths.js';
 
 /** One parameter or property-string key, as in the schema (flags are 0/1). */
 export interface PropSchema {
@@ -51,7 +52,8 @@ export interface Route {
   methods: Partial<Record<MethodInfo['method'], MethodInfo>>;
 }
 
-export const DEFAULT_SCHEMA_FILE = fileURLToPath(new URL('./pve-api-subset.json', import.meta.url));
+// From the project root, not beside this module: the compiled dist/ tree holds no JSON copy.
+export const DEFAULT_SCHEMA_FILE = path.join(projectRoot, 'src/pve-sim/pve-api-subset.json');
 
 const cache = new Map<string, SchemaFile>();
 

@@ -5,12 +5,18 @@ import path from 'node:path';
 import type { Express } from 'express';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { projectRoot } from '../../src/lib/paths.js';
+import { findChromium } from '../setup.js';
 import { track } from './resources.js';
 
-/** Debian's Chromium, headless, with no network chatter (the machine has no internet). */
+/**
+ * Headless Chromium (BERTH_CHROMIUM, else the usual install paths: test/setup.js, which `npm test`
+ * runs first, installs Debian's), with no network chatter (the machine has no internet).
+ */
 export async function launchBrowser(): Promise<Browser> {
+  const executablePath = findChromium();
+  if (!executablePath) throw new Error('No Chromium found: run `node test/setup.js` (installs it on Debian) or set BERTH_CHROMIUM.');
   const browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
+    executablePath,
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync'],
   });
   const untrack = track('chromium', () => browser.close());

@@ -13,13 +13,24 @@ export interface ServerProcess {
   stop(): Promise<number | null>;
 }
 
+export interface ServerProcessOptions {
+  /** The checkout to run in (default: this one). */
+  cwd?: string;
+  /** Run the compiled dist/server.js with plain node instead of server.ts through tsx. */
+  compiled?: boolean;
+  /** Leave DATA_DIR unset, so the server uses its default data directory. */
+  defaultDataDir?: boolean;
+}
+
 /**
- * Starts a real Berth server process (server.ts through tsx) on a free port with `env`, and waits
- * until it logs that it is listening. Tracked: a test that forgets to stop it fails.
+ * Starts a real Berth server process (server.ts through tsx, or the compiled dist/server.js) on a
+ * free port with `env`, and waits until it logs that it is listening. Tracked: a test that forgets to
+ * stop it fails.
  */
-export async function startServerProcess(env: Record<string, string>): Promise<ServerProcess> {
-  const proc = spawn(process.execPath, ['--import', 'tsx', 'server.ts'], {
-    cwd: projectRoot,
+export async function startServerProcess(env: Record<string, string>, options: ServerProcessOptions = {}): Promise<ServerProcess> {
+  const args = options.compiled ? ['dist/server.js'] : ['--import', 'tsx', 'server.ts'];
+  const proc = spawn(process.execPath, args, {
+    cwd: options.cwd ?? projectRoot,
     // The run's data directory (vault key, audit files) and test-sized limits: the rate-limit counters
     // live in the shared database, where the whole run's logins from 127.0.0.1 add up.
     env: {
@@ -28,7 +39,7 @@ export async function startServerProcess(env: Record<string, string>): Promise<S
       PORT: '0',
       HOST: '127.0.0.1',
       LOG_LEVEL: 'info',
-      DATA_DIR: testContext().config.DATA_DIR,
+      ...(options.defaultDataDir ? {} : { DATA_DIR: testContext().config.DATA_DIR }),
       RATE_LIMIT_MAX: '100000',
       LOGIN_MAX_FAILURES_PER_IP: '100000',
       ...env,

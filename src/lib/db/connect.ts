@@ -1,7 +1,6 @@
-import fs from 'node:fs';
-import path from 'node:path';
 import { Sequelize, type Options } from 'sequelize';
 import type { Config } from '../../../config/index.js';
+import paths from '../../../config/paths.cjs';
 import type { Logger } from '../logger.js';
 
 type SqliteConnection = { run(sql: string, cb: (err: Error | null) => void): void };
@@ -21,7 +20,7 @@ function runPragma(connection: SqliteConnection, sql: string): Promise<void> {
 export function createSequelize(database: Config['database'], options: { poolMax?: number; logger?: Logger } = {}): Sequelize {
   const logging = options.logger ? (sql: string) => options.logger?.trace({ sql }, 'sql') : false;
   if (database.dialect === 'sqlite') {
-    if (database.storage && database.storage !== ':memory:') fs.mkdirSync(path.dirname(database.storage), { recursive: true });
+    if (database.storage) paths.prepareSqliteFile(database.storage);
     const sqliteOptions: Options = {
       dialect: 'sqlite',
       storage: database.storage,
