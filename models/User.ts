@@ -14,8 +14,10 @@ export class User extends Model<InferAttributes<User>, InferCreationAttributes<U
   declare role: CreationOptional<Role>;
   declare disabled: CreationOptional<boolean>;
   declare lastLoginAt: Date | null;
-  /** Member of PROXMOX_ADMIN_GROUP at the last Proxmox login (kept apart from `role`, Berth's own flag). */
+  /** Member of PROXMOX_ADMIN_GROUP at the last Proxmox login or re-check (kept apart from `role`, Berth's own flag). */
   declare proxmoxAdmin: CreationOptional<boolean>;
+  /** When Proxmox last confirmed this user's groups and status (login, re-check); null for local accounts. */
+  declare proxmoxCheckedAt: CreationOptional<Date | null>;
   /** The account stops working after this moment (e.g. an intern's end date); null: no end. */
   declare expiresAt: CreationOptional<Date | null>;
   /** HMAC of the one-time set-password token emailed at approval or reset; null when none is open. */
@@ -29,6 +31,7 @@ export class User extends Model<InferAttributes<User>, InferCreationAttributes<U
     return User.init(
       {
         id: { type: DataTypes.INTEGER, primaryKey: true, autoIncrement: true },
+        // Case-sensitive on both databases (utf8mb4_bin on MariaDB): `OPS@pve` and `ops@pve` are two people.
         username: { type: DataTypes.STRING(191), allowNull: false, unique: true },
         realm: { type: DataTypes.STRING(64), allowNull: false, defaultValue: 'local' },
         displayName: { type: DataTypes.STRING(191), allowNull: true },
@@ -38,6 +41,7 @@ export class User extends Model<InferAttributes<User>, InferCreationAttributes<U
         disabled: { type: DataTypes.BOOLEAN, allowNull: false, defaultValue: false },
         lastLoginAt: { type: DataTypes.DATE, allowNull: true },
         proxmoxAdmin: { type: DataTypes.BOOLEAN, allowNull: false, defaultValue: false },
+        proxmoxCheckedAt: { type: DataTypes.DATE, allowNull: true },
         expiresAt: { type: DataTypes.DATE, allowNull: true },
         passwordSetupHash: { type: DataTypes.STRING(64), allowNull: true, unique: true },
         passwordSetupExpiresAt: { type: DataTypes.DATE, allowNull: true },

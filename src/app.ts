@@ -18,6 +18,7 @@ import { csvUpload } from './middlewares/upload.js';
 import { securityHeaders } from './middlewares/securityHeaders.js';
 import { createSessionStore, sessions } from './middlewares/session.js';
 import { listRoutes, mountRoutes, type RouteInfo } from './routes/index.js';
+import { ProxmoxRights } from './services/proxmoxRights.js';
 
 export interface AppDeps {
   config: Config;
@@ -50,10 +51,14 @@ export function createApp(deps: AppDeps): BerthApp {
   app.use(express.urlencoded({ extended: false, limit: `${config.BODY_LIMIT_KB}kb`, parameterLimit: 200 }));
 
   const sessionStore = createSessionStore(deps.sequelize);
+  const auditor = Auditor.fromConfig(config, models, deps.logger, 'audit.log');
+  const vault = Vault.fromConfig(config);
+  // Rights that come from Proxmox (group, account) are re-read when stale, for tokens and sessions.
+  const proxmoxRights = new ProxmoxRights({ models, config, vault, logger: deps.logger, auditor });
   // An API token authenticates alone, before (and instead of) the cookie session.
-  app.use(bearerToken(models, config));
+  app.use(bearerToken(models, config, proxmoxRights));
   app.use(unlessBearer(sessions(config, sessionStore)));
-  app.use(currentUser(models, config));
+  app.use(currentUser(models, config, proxmoxRights));
   app.use(csrfLocals);
   app.use(flashLocals);
   app.use((req, res, next) => {
@@ -68,8 +73,6 @@ export function createApp(deps: AppDeps): BerthApp {
   app.use(csvUpload);
   app.use(csrfProtection((req) => !isRouted(req) || (isBearerRequest(req) && req.apiToken !== undefined)));
 
-  const auditor = Auditor.fromConfig(config, models, deps.logger, 'audit.log');
-  const vault = Vault.fromConfig(config);
   mountRoutes(app, { ...deps, auditor, vault, publicLimit: publicRateLimit(config, models) });
 
   routes = listRoutes(app);

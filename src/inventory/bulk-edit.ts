@@ -6,6 +6,7 @@ import { recordName, type InventoryKind, type InventoryRecord } from './kinds.js
 import { checkbox } from './list-query.js';
 import { updateRecord, type InventoryDeps } from './records.js';
 import type { RecordFields } from './schema.js';
+import type { Viewer } from '../policies/inventory.js';
 
 /** Most rows one bulk edit may touch (a page holds at most 200; the API may send more). */
 export const BULK_MAX = 1000;
@@ -76,7 +77,7 @@ function fieldsFor(kind: InventoryKind, record: InventoryRecord, input: BulkEdit
  * unknown id, or a record the edit would make invalid, rolls everything back). Each changed record
  * gets its own `<kind>.bulk-update` audit event; unchanged ones are skipped. Returns how many changed.
  */
-export async function applyBulkEdit(deps: InventoryDeps, kind: InventoryKind, input: BulkEditInput, actor: AuditActor): Promise<number> {
+export async function applyBulkEdit(deps: InventoryDeps, kind: InventoryKind, input: BulkEditInput, actor: AuditActor, viewer?: Viewer): Promise<number> {
   const ids = [...new Set(input.ids)];
   return deps.sequelize.transaction(async (t) => {
     // Locked (on MariaDB) so a concurrent edit cannot slip between reading the tags and writing them.
@@ -89,7 +90,7 @@ export async function applyBulkEdit(deps: InventoryDeps, kind: InventoryKind, in
     }
     let updated = 0;
     for (const record of records) {
-      const { changes } = await updateRecord(deps, kind, record, fieldsFor(kind, record, input), actor, { transaction: t, action: `${kind.key}.bulk-update` });
+      const { changes } = await updateRecord(deps, kind, record, fieldsFor(kind, record, input), actor, { transaction: t, action: `${kind.key}.bulk-update`, viewer });
       if (Object.keys(changes).length) updated++;
     }
     return updated;

@@ -41,10 +41,10 @@ export async function applyImport(deps: InventoryDeps, kind: InventoryKind, uplo
     for (const row of plan.rows) {
       try {
         if (row.action === 'create') {
-          await createRecord(deps, kind, row.fields, actor, { transaction });
+          await createRecord(deps, kind, row.fields, actor, { transaction, viewer: importer });
           result.created++;
         } else if (row.action === 'update') {
-          await updateRecord(deps, kind, records.get(row.recordId!)!, row.fields, actor, { transaction });
+          await updateRecord(deps, kind, records.get(row.recordId!)!, row.fields, actor, { transaction, viewer: importer });
           result.updated++;
         }
       } catch (err) {

@@ -1,11 +1,13 @@
 import type { Transaction } from 'sequelize';
 import type { Models } from '../../models/index.js';
 import { ValidationError } from '../lib/errors.js';
+import type { Viewer } from '../policies/inventory.js';
 import { parseInput } from '../middlewares/validate.js';
 import { csvColumns } from './csv-columns.js';
 import { loadLookup, valueOf, type ImportLookup } from './csv-lookup.js';
 import { readCsv, type CsvRow } from './csv-read.js';
 import type { InventoryKind, InventoryRecord } from './kinds.js';
+import { valueTakenMessage, vmidTakenMessage } from './records.js';
 import { createSchema, updateSchema, type RecordFields } from './schema.js';
 
 export { checkCsvText, columnHelp, decodeCsvUpload, MAX_ROWS, readCsv } from './csv-read.js';
@@ -45,10 +47,7 @@ export interface ImportPlan {
 }
 
 /** Who imports: a non-admin may only create and update their own records. */
-export interface Importer {
-  username: string;
-  isAdmin: boolean;
-}
+export type Importer = Viewer;
 
 /** Values as the preview and the comparison see them: '' for none, dates as ISO text. */
 const text = (v: unknown) => (v === null || v === undefined ? '' : v instanceof Date ? v.toISOString() : String(v));
@@ -115,7 +114,7 @@ function planRow({ kind, lookup, importer, seen, headerOf, schemas }: Planner, r
   // Update rows carry only the fields that change.
   const write = existing ? Object.fromEntries(Object.entries(fields).filter(([f, v]) => text(v) !== text(current[f]))) : fields;
   const merged: RecordFields = { ...current, ...write };
-  checkClashes(kind, row.line, merged, write, existing, lookup, seen, fail);
+  checkClashes(kind, row.line, merged, write, existing, lookup, seen, fail, importer);
 
   const messages = [...headerOf.keys(), ...Object.keys(errors)]
     .filter((f, i, all) => errors[f] && all.indexOf(f) === i)
@@ -144,11 +143,12 @@ function checkOwner(kind: InventoryKind, fields: RecordFields, existing: Invento
 }
 
 /**
- * Unique values: against earlier rows of the file (naming their line) and against the database
- * (naming the record in the way), as findClashes in records.ts words them. Only values being
- * written are checked against the database; the row's own record does not count.
+ * Unique values: against earlier rows of the file (naming their line) and against the database,
+ * worded by records.ts (the record in the way is named only when the importer may see it, so a
+ * dry run cannot map other users' addresses to their host names). Only values being written are
+ * checked against the database; the row's own record does not count.
  */
-function checkClashes(kind: InventoryKind, line: number, merged: RecordFields, write: RecordFields, existing: InventoryRecord | null, lookup: ImportLookup, seen: Map<string, number>, fail: (f: string, m: string) => void): void {
+function checkClashes(kind: InventoryKind, line: number, merged: RecordFields, write: RecordFields, existing: InventoryRecord | null, lookup: ImportLookup, seen: Map<string, number>, fail: (f: string, m: string) => void, importer: Importer): void {
   const inFile = (field: string, key: string, label: string) => {
     const first = seen.get(`${field}:${key}`);
     if (first !== undefined) fail(field, `${label} is already on line ${first}.`);
@@ -156,13 +156,13 @@ function checkClashes(kind: InventoryKind, line: number, merged: RecordFields, w
   };
   const name = merged[kind.nameField];
   if (typeof name === 'string') inFile(kind.nameField, name.toLowerCase(), name);
-  for (const [field, words] of [['ipv4Address', 'IP address'], ['macAddress', 'MAC address']] as const) {
+  for (const field of ['ipv4Address', 'macAddress'] as const) {
     const value = merged[field];
     if (typeof value !== 'string') continue;
     inFile(field, value, value);
     const holder = field in write ? lookup.holders.get(`${field}:${value}`) : undefined;
     if (holder && !(holder.kind === kind && holder.record.id === existing?.id)) {
-      fail(field, `${holder.record.get(holder.kind.nameField)} (${holder.kind.label}) already has the ${words} ${value}.`);
+      fail(field, valueTakenMessage(importer, field, value, holder.kind, holder.record));
     }
   }
   const vmid = merged[kind.vmidField];
@@ -171,5 +171,5 @@ function checkClashes(kind: InventoryKind, line: number, merged: RecordFields, w
   inFile(kind.vmidField, `${nodeId}:${vmid}`, `VMID ${vmid} on that node`);
   if (!(kind.vmidField in write) && !('nodeId' in write)) return;
   const other = lookup.vmidHolders.find((r) => valueOf(r, kind.vmidField) === vmid && valueOf(r, 'nodeId') === nodeId && r.id !== existing?.id);
-  if (other) fail(kind.vmidField, `VMID ${vmid} on that node is already ${other.get(kind.nameField)}.`);
+  if (other) fail(kind.vmidField, vmidTakenMessage(importer, kind, vmid, other));
 }

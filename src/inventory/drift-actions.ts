@@ -6,6 +6,7 @@ import { kindOfGuest, parseDrift, proxmoxValues } from './drift.js';
 import { recordName, type InventoryKind, type InventoryRecord } from './kinds.js';
 import { createRecord, updateRecord, type InventoryDeps } from './records.js';
 import { createSchema, updateSchema } from './schema.js';
+import type { Viewer } from '../policies/inventory.js';
 
 /**
  * The drift page's actions. Nothing a sync finds changes the inventory by itself: a person imports
@@ -20,7 +21,7 @@ async function berthNodeId(deps: InventoryDeps, name: string, field: string): Pr
 }
 
 /** Creates the record for a guest of the last sync (`kind` lxc|qemu on Proxmox node `node`), owned by `username`. */
-export async function importGuest(deps: InventoryDeps, input: { kind: 'lxc' | 'qemu'; node: string; vmid: number; username?: string | null }, actor: AuditActor): Promise<{ kind: InventoryKind; record: InventoryRecord }> {
+export async function importGuest(deps: InventoryDeps, input: { kind: 'lxc' | 'qemu'; node: string; vmid: number; username?: string | null }, actor: AuditActor, viewer?: Viewer): Promise<{ kind: InventoryKind; record: InventoryRecord }> {
   const snap = await deps.models.GuestSnapshot.findOne({ where: { kind: input.kind, node: input.node, vmid: input.vmid } });
   if (!snap) throw new NotFoundError(`The last sync saw no ${input.kind === 'lxc' ? 'container' : 'VM'} ${input.vmid} on ${input.node}.`);
   const kind = kindOfGuest(snap.kind);
@@ -36,7 +37,7 @@ export async function importGuest(deps: InventoryDeps, input: { kind: 'lxc' | 'q
   };
   // Proxmox's values meet Berth's rules here: a name Berth refuses is reported, not stored.
   const fields = parseInput(createSchema(kind), raw);
-  const record = await createRecord(deps, kind, { ...fields, syncedAt: snap.seenAt }, actor);
+  const record = await createRecord(deps, kind, { ...fields, syncedAt: snap.seenAt }, actor, { viewer });
   return { kind, record };
 }
 
@@ -44,7 +45,7 @@ export async function importGuest(deps: InventoryDeps, input: { kind: 'lxc' | 'q
  * Writes Proxmox's values of every drifted field into the record (audited as `<kind>.sync-accept`)
  * and clears its drift, in one transaction.
  */
-export async function acceptDrift(deps: InventoryDeps, kind: InventoryKind, id: number, actor: AuditActor): Promise<{ record: InventoryRecord; changes: Record<string, unknown> }> {
+export async function acceptDrift(deps: InventoryDeps, kind: InventoryKind, id: number, actor: AuditActor, viewer?: Viewer): Promise<{ record: InventoryRecord; changes: Record<string, unknown> }> {
   const record = (await kind.model(deps.models).findByPk(id)) as InventoryRecord | null;
   if (!record) throw new NotFoundError(`No such ${kind.label}.`);
   const drift = parseDrift(record.drift);
@@ -56,7 +57,7 @@ export async function acceptDrift(deps: InventoryDeps, kind: InventoryKind, id: 
   const fields = parseInput(updateSchema(kind), values);
   const action = `${kind.key}.sync-accept`;
   return deps.sequelize.transaction(async (t) => {
-    const result = await updateRecord(deps, kind, record, fields, actor, { transaction: t, action });
+    const result = await updateRecord(deps, kind, record, fields, actor, { transaction: t, action, viewer });
     if (!Object.keys(result.changes).length) {
       // Berth already holds these values (edited since the sync): the action is still recorded.
       await deps.auditor.record(actor, { action, objectType: kind.key, objectId: record.id, objectLabel: recordName(kind, record), changes: { drift: { before: record.drift, after: null } } }, t);

@@ -3,6 +3,7 @@ import type { Models } from '../../models/index.js';
 import type { AuditActor, Auditor } from '../audit/index.js';
 import { changedFields } from '../audit/index.js';
 import { ConflictError, ValidationError } from '../lib/errors.js';
+import { canViewRecord, type Viewer } from '../policies/inventory.js';
 import { KINDS, recordName, type InventoryKind, type InventoryRecord } from './kinds.js';
 import type { RecordFields } from './schema.js';
 
@@ -16,17 +17,37 @@ export interface InventoryDeps {
 interface WriteOptions {
   /** Write inside this transaction (CSV import, bulk edit) instead of a new one. */
   transaction?: Transaction;
+  /**
+   * Who asked for the write: a clash names the record in the way only when they may see it
+   * (owner or admin). Without a viewer the message only says the value is taken.
+   */
+  viewer?: Viewer;
 }
 
 const FIELD_WORDS: Record<string, string> = { macAddress: 'MAC address', ipv4Address: 'IP address' };
 
 /**
+ * "The IP address 10.0.0.5 is already taken." — naming the record that holds it only for a viewer
+ * who may see that record, so a clash never tells a user what another user's records are called.
+ */
+export function valueTakenMessage(viewer: Viewer | undefined, field: 'macAddress' | 'ipv4Address', value: string, holderKind: InventoryKind, holder: InventoryRecord): string {
+  if (canViewRecord(viewer, holder)) return `${recordName(holderKind, holder)} (${holderKind.label}) already has the ${FIELD_WORDS[field]} ${value}.`;
+  return `The ${FIELD_WORDS[field]} ${value} is already taken.`;
+}
+
+/** "VMID 101 on that node is already taken.", with the same naming rule as valueTakenMessage. */
+export function vmidTakenMessage(viewer: Viewer | undefined, kind: InventoryKind, vmid: number, holder: InventoryRecord): string {
+  if (canViewRecord(viewer, holder)) return `VMID ${vmid} on that node is already ${recordName(kind, holder)}.`;
+  return `VMID ${vmid} on that node is already taken.`;
+}
+
+/**
  * Field errors for every unique value `fields` would clash on (name; MAC and IP in either table, since
  * a container and a VM cannot share an address; VMID on the same node), naming the record that holds
- * it. Checked before writing so the form can say which record is in the way; the unique indexes
- * still decide under a race (mapped to the same 409).
+ * it when `viewer` may see it. Checked before writing so the form can say what is in the way; the
+ * unique indexes still decide under a race (mapped to the same 409).
  */
-export async function findClashes(models: Models, kind: InventoryKind, fields: RecordFields, excludeId: number | null, transaction?: Transaction): Promise<Record<string, string>> {
+export async function findClashes(models: Models, kind: InventoryKind, fields: RecordFields, excludeId: number | null, transaction?: Transaction, viewer?: Viewer): Promise<Record<string, string>> {
   const errors: Record<string, string> = {};
   const notSelf = (k: InventoryKind) => (excludeId !== null && k === kind ? { id: { [Op.ne]: excludeId } } : {});
   const name = fields[kind.nameField];
@@ -39,16 +60,14 @@ export async function findClashes(models: Models, kind: InventoryKind, fields: R
     if (typeof value !== 'string') continue;
     for (const k of KINDS) {
       const other = await k.model(models).findOne({ where: { [field]: value, ...notSelf(k) } as WhereOptions, transaction });
-      if (other) {
-        errors[field] ??= `${recordName(k, other)} (${k.label}) already has the ${FIELD_WORDS[field]} ${value}.`;
-      }
+      if (other) errors[field] ??= valueTakenMessage(viewer, field, value, k, other);
     }
   }
   const vmid = fields[kind.vmidField];
   const nodeId = fields.nodeId;
   if (typeof vmid === 'number' && typeof nodeId === 'number') {
     const other = await kind.model(models).findOne({ where: { nodeId, [kind.vmidField]: vmid, ...notSelf(kind) } as WhereOptions, transaction });
-    if (other) errors[kind.vmidField] = `VMID ${vmid} on that node is already ${recordName(kind, other)}.`;
+    if (other) errors[kind.vmidField] = vmidTakenMessage(viewer, kind, vmid, other);
   }
   return errors;
 }
@@ -75,14 +94,14 @@ function uniqueFields(err: UniqueConstraintError): Record<string, string> {
   return fields;
 }
 
-async function assertNoClash(deps: InventoryDeps, kind: InventoryKind, merged: RecordFields, changed: RecordFields, excludeId: number | null, t: Transaction): Promise<void> {
+async function assertNoClash(deps: InventoryDeps, kind: InventoryKind, merged: RecordFields, changed: RecordFields, excludeId: number | null, t: Transaction, viewer: Viewer | undefined): Promise<void> {
   // Only values being written can clash; a VMID clash needs the final (node, VMID) pair.
   const probe: RecordFields = { ...changed };
   if (kind.vmidField in changed || 'nodeId' in changed) {
     probe[kind.vmidField] = merged[kind.vmidField];
     probe.nodeId = merged.nodeId;
   }
-  const clashes = await findClashes(deps.models, kind, probe, excludeId, t);
+  const clashes = await findClashes(deps.models, kind, probe, excludeId, t, viewer);
   if (Object.keys(clashes).length) throw new ConflictError(`That ${kind.label} clashes with an existing record.`, clashes);
 }
 
@@ -90,7 +109,7 @@ async function assertNoClash(deps: InventoryDeps, kind: InventoryKind, merged: R
 export async function createRecord(deps: InventoryDeps, kind: InventoryKind, fields: RecordFields, actor: AuditActor, options: WriteOptions = {}): Promise<InventoryRecord> {
   return inTransaction(deps, options, async (t) => {
     await checkNode(deps.models, fields, t);
-    await assertNoClash(deps, kind, fields, fields, null, t);
+    await assertNoClash(deps, kind, fields, fields, null, t, options.viewer);
     const record = await kind.model(deps.models).create(fields as never, { transaction: t });
     await deps.auditor.record(
       actor,
@@ -116,7 +135,7 @@ export async function updateRecord(deps: InventoryDeps, kind: InventoryKind, rec
     }
     if (!Object.keys(changed).length) return { record, changes: {} };
     await checkNode(deps.models, changed, t);
-    await assertNoClash(deps, kind, { ...before, ...changed }, changed, record.id, t);
+    await assertNoClash(deps, kind, { ...before, ...changed }, changed, record.id, t, options.viewer);
     await (record as Model).update(changed, { transaction: t });
     const changes = changedFields(before, record.get(), kind.editable);
     await deps.auditor.record(actor, { action: options.action ?? `${kind.key}.update`, objectType: kind.key, objectId: record.id, objectLabel: recordName(kind, record), changes }, t);

@@ -3,7 +3,9 @@ import type { Config } from '../../config/index.js';
 import type { Models, Node } from '../../models/index.js';
 import type { ClusterResource, ProxmoxClient } from '../lib/proxmox/index.js';
 import type { Vault } from '../lib/vault.js';
+import { Auditor } from '../audit/index.js';
 import { clientForNode } from '../services/nodes.js';
+import { ProxmoxRights, type RightsConfig } from '../services/proxmoxRights.js';
 import { compareRecord, findGuest, guestKey, serialiseDrift, type GuestSeen } from './drift.js';
 import { readGuest } from './guest-details.js';
 import { KINDS, type InventoryRecord } from './kinds.js';
@@ -19,7 +21,9 @@ export interface SyncDeps {
   models: Models;
   sequelize: Sequelize;
   vault: Vault;
-  config: Pick<Config, 'PROXMOX_TIMEOUT_MS'>;
+  config: Pick<Config, 'PROXMOX_TIMEOUT_MS'> & RightsConfig;
+  /** For the Proxmox rights re-check's events; without one they go to AuditEvents only. */
+  auditor?: Auditor;
 }
 
 export interface SyncOptions {
@@ -103,9 +107,20 @@ export async function syncInventory(deps: SyncDeps, options: SyncOptions = {}): 
     await replaceSnapshots(deps.models, guests, nodes, covered, failed, options.jobId ?? null, now, t);
     return writeDrift(deps.models, guests, nodes.filter((n) => covered.has(n.name)), now, t);
   });
+  await recheckProxmoxUsers(deps, out, err, now);
   const result: SyncReport = { failed, covered: [...covered].sort(), guests: guests.length, ...report };
   out(`${result.guests} guests; ${result.inStep} records in step, ${result.drifted} with field drift, ${result.gone} gone from Proxmox\n`);
   return result;
+}
+
+/** Each sync also re-reads every Proxmox account's rights (demotes, disables; docs/accounts.md). */
+async function recheckProxmoxUsers(deps: SyncDeps, out: (text: string) => void, err: (text: string) => void, now: Date): Promise<void> {
+  const auditor = deps.auditor ?? new Auditor(deps.models, null);
+  const logger = { warn: (obj: object, msg: string) => err(`${msg}: ${JSON.stringify(obj)}\n`) };
+  const done = await new ProxmoxRights({ models: deps.models, config: deps.config, vault: deps.vault, auditor, logger }).refreshAll(now);
+  for (const outcome of ['promoted', 'demoted', 'disabled', 'admin-expired'] as const) {
+    for (const name of done[outcome]) out(`Proxmox account ${name}: ${outcome}\n`);
+  }
 }
 
 /**

@@ -2,9 +2,10 @@ import { spawn, type ChildProcess } from 'node:child_process';
 
 /**
  * Spawns argv (no shell) as the leader of a new process group, so the job and everything it starts
- * can be signalled together. stdin is closed; stdout and stderr are pipes.
+ * can be signalled together. stdin is closed; stdout and stderr are pipes. `env` is the child's whole
+ * environment (required: an absent env would hand it the runner's own, secrets included).
  */
-export function spawnGroup(argv: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): ChildProcess {
+export function spawnGroup(argv: string[], options: { cwd?: string; env: Record<string, string> }): ChildProcess {
   const [file, ...args] = argv;
   if (!file) throw new Error('empty argv');
   return spawn(file, args, { cwd: options.cwd, env: options.env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -93,10 +94,11 @@ export function startReaper(): Reaper {
   };
 }
 
-/** Variables a job never inherits from the runner: the database and the app's secrets. */
-const SECRET_VARIABLE = /^(DATABASE_URL|MYSQL_|SESSION_SECRET|.*(_SECRET|_PASSWORD|_TOKEN|_KEY)(_FILE)?$)/;
-
-/** The environment a job's process starts with: the runner's, minus its secrets. */
-export function childEnv(base: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
-  return Object.fromEntries(Object.entries(base).filter(([k]) => !SECRET_VARIABLE.test(k)));
+/**
+ * The environment a job's process starts with: the allow-listed base the runner was configured with
+ * (config.jobEnv: PATH, HOME, LANG, TZ and JOB_ENV_PASSTHROUGH) and the variables the task itself
+ * sets. Never derived from the runner's process.env, so a secret it holds cannot leak by its name.
+ */
+export function childEnv(base: Readonly<Record<string, string>>, taskEnv: Readonly<Record<string, string>> = {}): Record<string, string> {
+  return { ...base, ...taskEnv };
 }

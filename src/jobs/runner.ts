@@ -32,8 +32,8 @@ export interface RunnerOptions {
   outputFlushMs: number;
   outputBufferMaxBytes: number;
   cwd?: string;
-  /** Environment for jobs' processes (secrets are removed); defaults to the runner's. */
-  env?: NodeJS.ProcessEnv;
+  /** The base environment of jobs' processes (default: config.jobEnv, the allow-listed variables; never process.env). */
+  env?: Readonly<Record<string, string>>;
   /** Start the reaper sidecar that kills job process groups if this process dies (default true). */
   reaper?: boolean;
 }
@@ -52,6 +52,7 @@ export function runnerOptionsFromConfig(config: Config, deps: Pick<RunnerOptions
     outputFlushMs: config.JOB_OUTPUT_FLUSH_MS,
     outputBufferMaxBytes: config.JOB_OUTPUT_BUFFER_MAX_BYTES,
     cwd: config.JOB_RUNNER_CWD,
+    env: config.jobEnv,
   };
 }
 
@@ -291,7 +292,7 @@ export class JobRunner {
         task.kind === 'exec'
           ? await runExecTask(task.argv(params), {
               cwd: this.o.cwd,
-              env: childEnv(this.o.env ?? process.env),
+              env: childEnv(this.o.env ?? this.o.config?.jobEnv ?? {}, task.env?.(params)),
               writer,
               streams,
               reaper: this.reaper,

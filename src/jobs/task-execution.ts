@@ -31,7 +31,8 @@ export function resolveTask(job: Job): { task: Task; params: unknown } {
 
 export interface ExecOptions {
   cwd?: string;
-  env: NodeJS.ProcessEnv;
+  /** The child's whole environment (childEnv). */
+  env: Record<string, string>;
   writer: OutputWriter;
   /** Filled with the child's pipes, so back-pressure can pause them. */
   streams: Readable[];

@@ -2,9 +2,11 @@ import type { Request, RequestHandler } from 'express';
 import type { Session, SessionData } from 'express-session';
 import type { Config } from '../../config/index.js';
 import type { Models } from '../../models/index.js';
+import { actorOf } from '../audit/index.js';
 import { hashApiToken, tokenKeys } from '../lib/tokens.js';
 import { accountUsable } from '../policies/users.js';
 import { presentUser } from '../presenters/user.js';
+import type { ProxmoxRights } from '../services/proxmoxRights.js';
 
 declare global {
   // eslint-disable-next-line @typescript-eslint/no-namespace -- Express types are augmented through its namespace
@@ -31,9 +33,9 @@ export function isBearerRequest(req: Request): boolean {
  * cookie's user) and no session row is read or written. Such requests need no CSRF token, since a
  * browser cannot attach the header to a cross-site request. A bad, revoked or expired token, or one
  * whose user is disabled, is refused with 401 (never a fallback to the cookie); a read token may
- * only GET.
+ * only GET. A Proxmox account's groups and status are re-read when older than PROXMOX_RECHECK_MINUTES.
  */
-export function bearerToken(models: Models, config: Config): RequestHandler {
+export function bearerToken(models: Models, config: Config, rights?: ProxmoxRights): RequestHandler {
   const keys = tokenKeys(config);
   return async (req, res, next) => {
     if (!isBearerRequest(req)) return next();
@@ -46,6 +48,8 @@ export function bearerToken(models: Models, config: Config): RequestHandler {
     const token = hash ? await models.ApiToken.findOne({ where: { tokenHash: hash }, include: [{ model: models.User, as: 'user' }] }) : null;
     const user = (token as unknown as { user?: InstanceType<Models['User']> } | null)?.user;
     const now = new Date();
+    // A Proxmox account's token carries only the rights Proxmox still gives (re-read when stale).
+    if (user && token && !token.revokedAt) await rights?.refreshIfDue(user, actorOf(req), now);
     if (!token || !user || token.revokedAt || (token.expiresAt && token.expiresAt <= now) || !accountUsable(user, now)) {
       return refuse(401, 'Invalid, expired or revoked API token.');
     }

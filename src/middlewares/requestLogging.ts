@@ -1,14 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { pinoHttp } from 'pino-http';
-import type { Logger } from '../lib/logger.js';
+import { redactUrl, type Logger } from '../lib/logger.js';
 
 const SAFE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
 
 /**
  * One JSON line per request, and `req.log` for handlers, all carrying the request id. The id comes
  * from a trusted front proxy's X-Request-Id when it is well-formed, otherwise a new UUID; it is echoed
- * in the X-Request-Id response header so a user can quote it.
+ * in the X-Request-Id response header so a user can quote it. The logged URL has its secret query
+ * parameters blanked (redactUrl): `req.log` lines carry the same serialized request, so no line does.
  */
 export function requestLogging(logger: Logger) {
   return pinoHttp({
@@ -26,7 +27,7 @@ export function requestLogging(logger: Logger) {
     },
     autoLogging: { ignore: (req) => (req.url ?? '').startsWith('/css/') || (req.url ?? '').startsWith('/js/') },
     serializers: {
-      req: (req) => ({ id: req.id, method: req.method, url: req.url, remoteAddress: req.remoteAddress }),
+      req: (req) => ({ id: req.id, method: req.method, url: redactUrl(req.url ?? ''), remoteAddress: req.remoteAddress }),
       res: (res) => ({ statusCode: res.statusCode }),
     },
   });

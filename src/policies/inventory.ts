@@ -4,12 +4,16 @@ import { NotFoundError, ValidationError } from '../lib/errors.js';
 import type { CurrentUser } from '../presenters/user.js';
 import { accountUsable } from './users.js';
 
+/** Who is asking, as the record rules need it (a signed-in user, or a CSV importer). */
+export type Viewer = Pick<CurrentUser, 'username' | 'isAdmin'>;
+
 /**
  * Who may see and change a container or VM record: its owner (`username`) or an admin. Everyone else
  * gets 404, so another user's record cannot be told apart from one that does not exist. A record
- * with no owner is visible to admins only.
+ * with no owner is visible to admins only. Messages follow the same rule: a clash on a unique value
+ * names the other record only for a viewer who may see it.
  */
-export function canViewRecord(user: CurrentUser | undefined, record: Pick<InventoryRecord, 'username'>): boolean {
+export function canViewRecord(user: Viewer | undefined, record: Pick<InventoryRecord, 'username'>): boolean {
   if (!user) return false;
   if (user.isAdmin) return true;
   return record.username !== null && record.username === user.username;

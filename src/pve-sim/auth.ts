@@ -5,9 +5,21 @@ import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { SimClock } from './clock.js';
 import type { Principal } from './perms.js';
 import type { SimState } from './state.js';
+import { TOTP_STEP_S, totpAt } from './totp.js';
 
 export const TICKET_LIFETIME_S = 7200;
 const CLOCK_SKEW_S = 300;
+/** proxmox-tfa's `totp_failure_limit`: TOTP locks after this many failures in a row. */
+export const TOTP_FAILURE_LIMIT = 8;
+
+/** The outcome of step 1 of a login: a full login, or a half ticket when a second factor is due. */
+export type LoginOutcome = { userid: string; renewed: boolean; needTfa: boolean };
+
+/** Per-user second-factor state: the last accepted TOTP step and the failures since. */
+interface TfaState {
+  lastStep: number;
+  failures: number;
+}
 
 export type AuthResult = { ok: true; principal: Principal; via: 'ticket' | 'token' } | { ok: false; reason: string };
 
@@ -23,6 +35,7 @@ function safeEqual(a: string, b: string): boolean {
 
 export class SimAuth {
   private key = randomBytes(32);
+  private readonly tfa = new Map<string, TfaState>();
 
   constructor(private readonly state: SimState, private readonly clock: SimClock) {}
 
@@ -69,15 +82,64 @@ export class SimAuth {
   }
 
   /**
-   * POST /access/ticket: `password` is the password or a valid ticket of the same user (renewal).
-   * `realm` is appended with `@`, so `root@pam` plus `realm=pam` fails, as on a real node.
+   * POST /access/ticket step 1: `password` is the password or a valid ticket of the same user
+   * (renewal, which never asks for the second factor again). `realm` is appended with `@`, so
+   * `root@pam` plus `realm=pam` fails, as on a real node. A right password of a user with TOTP
+   * gives `needTfa`: the answer is then a half ticket (see `halfTicket`), not a login.
    */
-  login(username: string, password: string, realm?: string): { userid: string; renewed: boolean } | null {
+  login(username: string, password: string, realm?: string, otp?: string): LoginOutcome | null {
     const userid = realm ? `${username}@${realm}` : username;
     if (!this.userUsable(userid)) return null;
-    if (password.startsWith('PVE:') && this.verifyTicket(password) === userid) return { userid, renewed: true };
-    const pw = this.state.users.get(userid)?.password;
-    return pw !== undefined && safeEqual(pw, password) ? { userid, renewed: false } : null;
+    if (password.startsWith('PVE:') && this.verifyTicket(password) === userid) return { userid, renewed: true, needTfa: false };
+    const user = this.state.users.get(userid);
+    const pw = user?.password;
+    if (pw === undefined || !safeEqual(pw, password)) return null;
+    // The older one-request style: `otp` fails for a user without TFA (`no such challenge`); for a
+    // TOTP user it is checked and used up, yet the answer is still the half ticket.
+    if (otp !== undefined && (!user?.totp || !this.checkTotp(userid, user.totp, otp))) return null;
+    return { userid, renewed: false, needTfa: Boolean(user?.totp) };
+  }
+
+  /**
+   * The half ticket of step 1: `PVE:!tfa!<challenge JSON with ':' as %3A>:<HEX8>::<sig>`, signed
+   * together with the user id so it works only for that user, and refused as a cookie.
+   */
+  halfTicket(userid: string): { ticket: string; csrf: string } {
+    const t = hex8(this.clock.seconds());
+    const challenge = JSON.stringify({ totp: true }).replace(/:/g, '%3A');
+    const plain = `PVE:!tfa!${challenge}:${t}`;
+    return { ticket: `${plain}::${this.sign(`${plain}${userid}`)}`, csrf: `${t}:${this.sign(`${t}:${userid}`).replace(/=+$/, '')}` };
+  }
+
+  /**
+   * POST /access/ticket step 2 (`tfa-challenge` set): the half ticket of the same user, not
+   * expired, and `password=totp:<code>`. Null for every failure, as a real node answers them all
+   * with the same 401.
+   */
+  secondFactor(username: string, challenge: string, password: string, realm?: string, otp?: string): string | null {
+    const userid = realm ? `${username}@${realm}` : username;
+    if (otp !== undefined || !this.userUsable(userid)) return null;
+    const m = /^(PVE:!tfa!.*:([0-9A-F]{8}))::(.+)$/.exec(challenge);
+    if (!m || !safeEqual(this.sign(`${m[1]}${userid}`), m[3]) || !this.ageOk(m[2])) return null;
+    const secret = this.state.users.get(userid)?.totp;
+    if (!secret || !password.startsWith('totp:')) return null;
+    return this.checkTotp(userid, secret, password.slice('totp:'.length)) ? userid : null;
+  }
+
+  /** Previous, current or next step, never a step at or before the last accepted one; 8 failures lock. */
+  private checkTotp(userid: string, secret: string, code: string): boolean {
+    const st = this.tfa.get(userid) ?? { lastStep: -1, failures: 0 };
+    this.tfa.set(userid, st);
+    if (st.failures >= TOTP_FAILURE_LIMIT) return false;
+    const now = Math.floor(this.clock.seconds() / TOTP_STEP_S);
+    const step = [now - 1, now, now + 1].find((s) => s > st.lastStep && safeEqual(totpAt(secret, s), code));
+    if (step === undefined) {
+      st.failures++;
+      return false;
+    }
+    st.lastStep = step;
+    st.failures = 0;
+    return true;
   }
 
   /**

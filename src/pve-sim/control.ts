@@ -24,6 +24,7 @@ const routes: Record<string, Route> = {
   'POST /_sim/fail-next-create': (sim, b) => sim.failNextCreate({ message: text(b.message), status: num(b.status) }),
   'POST /_sim/fail-next-task': (sim, b) => sim.failNextTask({ type: text(b.type), message: text(b.message) }),
   'POST /_sim/hang-tasks': (sim, b) => sim.hangTasks(b.on !== false),
+  'POST /_sim/hold-task-logs': (sim, b) => sim.holdTaskLogs(b.on !== false),
   'POST /_sim/unreachable': (sim, b) => {
     const mode = text(b.mode) ?? 'reset';
     if (mode !== 'off' && mode !== 'reset' && mode !== 'hang') throw new Error(`mode must be off, reset or hang`);

@@ -41,6 +41,8 @@ export interface LoginRecord {
   ok: boolean;
   /** True when the password was a ticket (renewal). */
   renewal: boolean;
+  /** `challenge`: a right password answered with a half ticket; `response`: a second-factor step. */
+  tfa?: 'challenge' | 'response';
 }
 
 /** What a handler sees. `who` is undefined only for endpoints open to the world. */

@@ -22,6 +22,8 @@ export class Faults {
   readonly taskFailures: TaskFailure[] = [];
   /** While true, tasks never finish (they stay `running`) until it is switched off. */
   hangTasks = false;
+  /** While true, running tasks write nothing to their log (and do not finish) until it is switched off. */
+  holdTaskLogs = false;
   /** `reset` destroys each API connection, `hang` never answers; /_sim keeps working. */
   unreachable: UnreachableMode = 'off';
   /** Delay before answering any 401 (a real node waits 3 s). */
@@ -40,6 +42,7 @@ export class Faults {
     this.createFailures.length = 0;
     this.taskFailures.length = 0;
     this.hangTasks = false;
+    this.holdTaskLogs = false;
     this.unreachable = 'off';
     this.responseDelayMs = 0;
   }

@@ -7,3 +7,4 @@ export { generateCertificates, type TestCertificates } from './self-signed.js';
 export { loadSchema, listOperations, DEFAULT_SCHEMA_FILE } from './schema.js';
 export { validateParams } from './validator.js';
 export { CONTENT_TYPE } from './http.js';
+export { totpCode } from './totp.js';

@@ -26,6 +26,8 @@ const user = z.object({
   /** Omit to make a user that cannot log in with a password (token-only). */
   password: z.string().optional(),
   groups: z.array(z.string()).default([]),
+  /** Base32 TOTP secret: the user has a second factor, so a password login gives a half ticket. */
+  totp: z.string().regex(/^[A-Za-z2-7]+=*$/).optional(),
   enable: z.boolean().default(true),
   expire: z.number().int().min(0).default(0),
   firstname: z.string().optional(),

@@ -118,6 +118,15 @@ export class PveSim {
     if (!on) this.core.tasks.releaseParked();
   }
 
+  /**
+   * While on, running tasks write no log lines and do not end, so their log stays empty (a real
+   * node then answers the `no content` placeholder); switching off writes what was held, in order.
+   */
+  holdTaskLogs(on = true): void {
+    this.core.faults.holdTaskLogs = on;
+    if (!on) this.core.tasks.releaseHeld();
+  }
+
   /** `reset`: API connections are destroyed; `hang`: API requests never get an answer; `off`: normal. */
   setUnreachable(mode: UnreachableMode): void {
     this.core.faults.unreachable = mode;

@@ -33,6 +33,8 @@ export class TaskManager {
   readonly tasks = new Map<string, SimTask>();
   private readonly timers = new Set<NodeJS.Timeout>();
   private readonly parked: Array<() => void> = [];
+  /** Log writes and ends held back by `holdTaskLogs`, in the order they were due. */
+  private readonly held: Array<() => void> = [];
   private pid = 0x2a000 + Math.floor(Math.random() * 0x1000);
   private readonly pstartBase = 0x1b2c3d4;
 
@@ -48,8 +50,8 @@ export class TaskManager {
     this.tasks.set(task.upid, task);
     const steps = spec.lines.length + 1;
     const slot = Math.max(1, Math.floor(this.durationMs() / steps));
-    spec.lines.forEach((line, i) => this.later(slot * i, () => task.log.push(line)));
-    this.later(slot * spec.lines.length, () => this.finish(task, spec));
+    spec.lines.forEach((line, i) => this.later(slot * i, () => this.step(() => task.log.push(line))));
+    this.later(slot * spec.lines.length, () => this.step(() => this.finish(task, spec)));
     return task.upid;
   }
 
@@ -59,6 +61,17 @@ export class TaskManager {
       fn();
     }, ms);
     this.timers.add(t);
+  }
+
+  /** Run a log write or a task's end now, or queue it while logs are held (order is kept). */
+  private step(fn: () => void): void {
+    if (this.faults.holdTaskLogs || this.held.length) this.held.push(fn);
+    else fn();
+  }
+
+  /** Write the log lines (and ends) held back by `holdTaskLogs`, in order. */
+  releaseHeld(): void {
+    for (const fn of this.held.splice(0)) fn();
   }
 
   private finish(task: SimTask, spec: TaskSpec): void {
@@ -103,5 +116,6 @@ export class TaskManager {
     for (const t of this.timers) clearTimeout(t);
     this.timers.clear();
     this.parked.length = 0;
+    this.held.length = 0;
   }
 }

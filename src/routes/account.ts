@@ -6,7 +6,7 @@ import { wantsJson } from '../middlewares/errorHandler.js';
 import { parseInput } from '../middlewares/validate.js';
 import { access } from '../policies/access.js';
 import { sessionOnly } from '../policies/tokens.js';
-import { changeOwnPassword, setPassword, userForPasswordToken } from '../services/passwordLinks.js';
+import { changeOwnPassword, LINK_CLOSED_MESSAGE, setPasswordFromLink, userForPasswordToken } from '../services/passwordLinks.js';
 import { startSession } from '../services/sessionLogin.js';
 import { changePasswordInput, setPasswordInput } from './account.schema.js';
 import type { RouteContext } from './index.js';
@@ -17,7 +17,9 @@ export function accountRoutes({ models, sequelize, auditor, config }: RouteConte
   const router = Router();
 
   function renderAccount(req: Request, res: Response, status: number, error?: string, fields?: Record<string, string>) {
-    res.status(status).render('account/show', { title: 'Your account', error, fields: fields ?? {} });
+    // The SMTP check (POST /send-test-email) exists for admins outside production only.
+    const testEmail = !config.isProduction && req.user!.isAdmin;
+    res.status(status).render('account/show', { title: 'Your account', error, fields: fields ?? {}, testEmail });
   }
 
   router.get('/account', access.user, (req, res) => {
@@ -51,22 +53,21 @@ export function accountRoutes({ models, sequelize, auditor, config }: RouteConte
   router.get('/set-password', access.public, async (req, res) => {
     const token = typeof req.query.token === 'string' ? req.query.token : '';
     const user = await userForPasswordToken(models, config, token);
-    renderSetPassword(res, user ? 200 : 404, token, Boolean(user), user ? undefined : 'This link is invalid, was already used, or has expired. Ask an administrator for a new one.');
+    renderSetPassword(res, user ? 200 : 404, token, Boolean(user), user ? undefined : LINK_CLOSED_MESSAGE);
   });
 
   router.post('/set-password', access.public, async (req, res) => {
     const token = typeof req.body?.token === 'string' ? req.body.token : '';
     const user = await userForPasswordToken(models, config, token);
-    if (!user) {
-      const message = 'This link is invalid, was already used, or has expired. Ask an administrator for a new one.';
-      if (wantsJson(req)) return res.status(404).json({ error: message });
-      return renderSetPassword(res, 404, token, false, message);
-    }
+    const closed = () => (wantsJson(req) ? res.status(404).json({ error: LINK_CLOSED_MESSAGE }) : renderSetPassword(res, 404, token, false, LINK_CLOSED_MESSAGE));
+    if (!user) return closed();
     try {
       const input = parseInput(setPasswordInput, req.body);
       // The actor is whoever is logged in (usually nobody): the link's holder is not known to be its user.
-      await setPassword(deps, user, input.newPassword, actorOf(req));
+      await setPasswordFromLink(deps, user, input.newPassword, actorOf(req));
     } catch (err) {
+      // Another request used the link between the look-up and the write.
+      if (err instanceof NotFoundError) return closed();
       if (err instanceof AppError && err.status === 422 && !wantsJson(req)) return renderSetPassword(res, 422, token, true, err.message, err.fields);
       throw err;
     }

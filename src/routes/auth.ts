@@ -6,9 +6,18 @@ import { wantsJson } from '../middlewares/errorHandler.js';
 import { parseInput } from '../middlewares/validate.js';
 import { access } from '../policies/access.js';
 import { LOCAL_REALM, LoginService } from '../services/login.js';
+import { REALM_RE } from '../services/proxmoxLogin.js';
 import { endSession, startSession } from '../services/sessionLogin.js';
 import { loginInput } from './auth.schema.js';
 import type { RouteContext } from './index.js';
+
+/** Remembers the realm of this browser's last login, to preselect it on the form (not a secret). */
+const REALM_COOKIE = 'berth.realm';
+
+function rememberedRealm(req: Request): string | null {
+  const match = /(?:^|;\s*)berth\.realm=([^;]*)/.exec(req.headers.cookie ?? '');
+  return match && REALM_RE.test(match[1]) ? match[1] : null;
+}
 
 /** Login and logout. A fresh install (no users yet) shows how to create the first admin instead. */
 export function authRoutes({ models, config, logger, auditor, publicLimit }: RouteContext) {
@@ -18,7 +27,11 @@ export function authRoutes({ models, config, logger, auditor, publicLimit }: Rou
   async function renderLogin(req: Request, res: Response, status: number, error?: string, fields?: Record<string, string>) {
     const realms = logins.proxmox.configured ? await logins.proxmox.realmChoices() : [];
     const body = req.body as Record<string, unknown> | undefined;
-    const chosen = typeof body?.realm === 'string' ? body.realm : (realms.find((r) => r.default)?.realm ?? LOCAL_REALM);
+    // Berth (local) unless this browser last logged in with a realm still offered: never the node's
+    // default realm, which made every local account (the first admin) fail with the form's defaults.
+    const remembered = rememberedRealm(req);
+    const fallback = remembered && realms.some((r) => r.realm === remembered) ? remembered : LOCAL_REALM;
+    const chosen = typeof body?.realm === 'string' ? body.realm : fallback;
     res.status(status).render('auth/login', {
       title: 'Log in',
       error,
@@ -55,6 +68,7 @@ export function authRoutes({ models, config, logger, auditor, publicLimit }: Rou
       return renderLogin(req, res, outcome.status, outcome.message, outcome.fields);
     }
     await startSession(req, outcome.user);
+    res.cookie(REALM_COOKIE, outcome.user.realm, { httpOnly: true, sameSite: 'lax', secure: req.secure, maxAge: 365 * 24 * 3600 * 1000 });
     // Not in a transaction: the session row is written by the session store.
     const user = outcome.user;
     await auditor.record({ ...actorOf(req), username: user.username }, { action: 'session.login', objectType: 'session', objectId: user.id, objectLabel: user.username });

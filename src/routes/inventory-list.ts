@@ -146,7 +146,7 @@ function mountKind(router: Router, ctx: RouteContext, kind: InventoryKind) {
     const backTo = safeRedirectPath(body.returnTo, kind.basePath);
     try {
       const input = parseInput(bulkEditSchema, body);
-      const updated = await applyBulkEdit({ models, sequelize, auditor: ctx.auditor }, kind, input, actorOf(req));
+      const updated = await applyBulkEdit({ models, sequelize, auditor: ctx.auditor }, kind, input, actorOf(req), req.user);
       if (wantsJson(req)) return res.json({ updated });
       const selected = new Set(input.ids).size;
       flash(req, 'success', updated ? `${updated} of ${selected} selected ${selected === 1 ? kind.label : kind.plural} changed.` : `Nothing to change: the selected ${kind.plural} already had those values.`);

@@ -102,7 +102,7 @@ function mountKind(router: Router, { models, sequelize, auditor }: RouteContext,
       const fields = parseInput(createSchema(kind), req.body) as RecordFields;
       // A non-admin records their own guests; an admin may name any owner, or none.
       if (!canSetOwner(req.user!)) fields.username = req.user!.username;
-      const record = await createRecord(deps, kind, fields, actorOf(req));
+      const record = await createRecord(deps, kind, fields, actorOf(req), { viewer: req.user });
       const message = `${Label} ${recordName(kind, record)} added.`;
       if (wantsJson(req)) {
         res.status(201).location(`${base}/${record.id}`).json({ id: record.id, [kind.key === 'container' ? 'containerId' : 'vmId']: record.id, message });
@@ -131,7 +131,7 @@ function mountKind(router: Router, { models, sequelize, auditor }: RouteContext,
         if (fields.username !== record.username) throw new ValidationError('Please correct the highlighted fields.', { username: 'Use "Transfer ownership" to give this record to someone else.' });
         delete fields.username;
       }
-      const { changes } = await updateRecord(deps, kind, record, fields, actorOf(req));
+      const { changes } = await updateRecord(deps, kind, record, fields, actorOf(req), { viewer: req.user });
       // PUT is the API's (a browser form cannot send it): always JSON.
       if (req.method === 'PUT' || wantsJson(req)) {
         res.json({ success: true, changes });
@@ -176,7 +176,7 @@ function mountKind(router: Router, { models, sequelize, auditor }: RouteContext,
     try {
       const { username } = parseInput(transferSchema, req.body);
       await assertTransferTarget(models, req.user!, username);
-      const { changes } = await updateRecord(deps, kind, record, { username }, actorOf(req), { action: `${kind.key}.transfer` });
+      const { changes } = await updateRecord(deps, kind, record, { username }, actorOf(req), { action: `${kind.key}.transfer`, viewer: req.user });
       const message = changes.username ? `${Label} ${recordName(kind, record)} now belongs to ${username}.` : `${username} already owns ${recordName(kind, record)}.`;
       if (wantsJson(req)) {
         res.json({ success: true, changes, message });

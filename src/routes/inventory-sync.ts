@@ -42,7 +42,7 @@ export function inventorySyncRoutes({ models, sequelize, auditor }: RouteContext
   router.post('/inventory/drift/import', access.admin, async (req, res) => {
     try {
       const input = parseInput(importGuestSchema, req.body);
-      const { kind, record } = await importGuest(deps, input, actorOf(req));
+      const { kind, record } = await importGuest(deps, input, actorOf(req), req.user);
       const href = `${kind.basePath}/${record.id}`;
       if (wantsJson(req)) return res.status(201).location(href).json({ id: record.id, kind: kind.key, href });
       flash(req, 'success', `Imported ${recordName(kind, record)} as ${kind.label} #${record.id}.`);
@@ -56,7 +56,7 @@ export function inventorySyncRoutes({ models, sequelize, auditor }: RouteContext
     try {
       const input = parseInput(acceptDriftSchema, req.body);
       const kind = kindByKey(input.kind)!;
-      const { record, changes } = await acceptDrift(deps, kind, input.id, actorOf(req));
+      const { record, changes } = await acceptDrift(deps, kind, input.id, actorOf(req), req.user);
       if (wantsJson(req)) return res.json({ success: true, changes });
       flash(req, 'success', `${recordName(kind, record)} now has Proxmox's values.`);
       res.redirect(303, '/inventory/drift');

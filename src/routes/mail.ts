@@ -1,24 +1,41 @@
 import { Router } from 'express';
 import { z } from 'zod';
 import { mailerFor } from '../lib/mail/index.js';
+import { wantsJson } from '../middlewares/errorHandler.js';
+import { flash } from '../middlewares/flash.js';
 import { parseInput } from '../middlewares/validate.js';
 import { access } from '../policies/access.js';
 import type { RouteContext } from './index.js';
 
-const testEmailQuery = z.object({ to: z.email('Give a valid address in ?to=').optional() });
+/** A blank `to` (the account page's empty field) means "my own address". */
+const testEmailInput = z.object({
+  to: z.preprocess((x) => (typeof x === 'string' && x.trim() === '' ? undefined : x), z.email('Give a valid address.').optional()),
+});
 
-/** GET /send-test-email (admins, not in production): checks the SMTP settings end to end. */
+/**
+ * POST /send-test-email (admins, not in production): checks the SMTP settings end to end. A POST
+ * behind the CSRF check, never a GET: a link or redirect from another site must not send mail as a
+ * logged-in admin. The account page has the form.
+ */
 export function mailRoutes({ config, logger }: RouteContext) {
   const router = Router();
   if (config.isProduction) return router;
   const mailer = mailerFor(config, logger);
 
-  router.get('/send-test-email', access.admin, async (req, res) => {
-    const { to } = parseInput(testEmailQuery, req.query);
+  router.post('/send-test-email', access.admin, async (req, res) => {
+    const { to } = parseInput(testEmailInput, req.body ?? {});
     const recipient = to ?? req.user!.email ?? config.ADMIN_EMAILS[0];
-    if (!recipient) return res.status(422).json({ error: 'Your account has no email address: pass ?to=you@example.org.' });
+    if (!recipient) {
+      const error = 'Your account has no email address: give one in `to`.';
+      if (wantsJson(req)) return res.status(422).json({ error, fields: { to: error } });
+      flash(req, 'error', error);
+      return res.redirect(303, '/account');
+    }
     const result = await mailer.send({ to: recipient, subject: 'Berth test email', template: 'test-email', data: { sender: req.user!.username } });
-    res.status(result.sent ? 200 : 502).json({ sent: result.sent, to: recipient, ...(result.sent ? {} : { error: `The email could not be sent: ${result.reason}` }) });
+    const error = result.sent ? undefined : `The email could not be sent: ${result.reason}`;
+    if (wantsJson(req)) return res.status(result.sent ? 200 : 502).json({ sent: result.sent, to: recipient, ...(error ? { error } : {}) });
+    flash(req, error ? 'error' : 'success', error ?? `A test email was sent to ${recipient}.`);
+    res.redirect(303, '/account');
   });
 
   return router;

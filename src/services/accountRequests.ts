@@ -3,6 +3,7 @@ import type { Config } from '../../config/index.js';
 import type { AccountRequest, Models, User } from '../../models/index.js';
 import { changedFields, type AuditActor, type Auditor } from '../audit/index.js';
 import { ConflictError, NotFoundError } from '../lib/errors.js';
+import { KINDS, recordName } from '../inventory/kinds.js';
 import type { Mailer, SendResult } from '../lib/mail/index.js';
 import { issuePasswordLink } from './passwordLinks.js';
 
@@ -70,19 +71,98 @@ async function pendingRequest(models: Models, id: number, transaction?: Transact
   return request;
 }
 
+/** At most this many record names are listed for the admin (the counts are always whole). */
+const OWNED_LIST_MAX = 50;
+
+/**
+ * What a username already owns before any account has it: an admin may set an owner name that has
+ * no account yet (or that belonged to a deleted one), and whoever gets an account with that name
+ * sees those records, their credentials, jobs and CSV uploads.
+ */
+export interface OwnedByName {
+  username: string;
+  containers: { count: number; items: Array<{ id: number; name: string }> };
+  vms: { count: number; items: Array<{ id: number; name: string }> };
+  credentials: number;
+  jobs: number;
+  csvImports: number;
+  /** Everything above: 0 means the name owns nothing. */
+  total: number;
+}
+
+/** Reads what `username` owns (see OwnedByName). */
+export async function ownedByName(models: Models, username: string, transaction?: Transaction): Promise<OwnedByName> {
+  const [containers, vms] = await Promise.all(KINDS.map(async (kind) => {
+    const rows = await kind.model(models).findAll({ where: { username }, attributes: ['id', kind.nameField], order: [['id', 'ASC']], transaction });
+    const ids = rows.map((r) => r.id);
+    const credentials = ids.length ? await models.Credential.count({ where: { [kind.credentialKey]: ids }, transaction }) : 0;
+    return { count: rows.length, items: rows.slice(0, OWNED_LIST_MAX).map((r) => ({ id: r.id, name: recordName(kind, r) })), credentials };
+  }));
+  const [jobs, csvImports] = await Promise.all([
+    models.Job.count({ where: { createdBy: username }, transaction }),
+    models.CsvImport.count({ where: { username }, transaction }),
+  ]);
+  const credentials = containers.credentials + vms.credentials;
+  return {
+    username,
+    containers: { count: containers.count, items: containers.items },
+    vms: { count: vms.count, items: vms.items },
+    credentials,
+    jobs,
+    csvImports,
+    total: containers.count + vms.count + credentials + jobs + csvImports,
+  };
+}
+
+/**
+ * Approval was not given: the username already owns records, and the admin did not confirm that
+ * the new account takes them over. Carries what it owns, for the page or the JSON answer.
+ */
+export class OwnedRecordsError extends ConflictError {
+  constructor(readonly owned: OwnedByName) {
+    super(`${owned.username} already owns records (${describeOwned(owned)}). Approve only after confirming that this account takes them over, approve it under another username, or reject it.`, {
+      takeOver: 'Confirm that the new account takes over these records, or choose another username.',
+    });
+  }
+}
+
+/** "2 containers, 1 VM, 3 credentials" — the non-zero counts of `owned`. */
+export function describeOwned(owned: OwnedByName): string {
+  const parts: Array<[number, string, string]> = [
+    [owned.containers.count, 'container', 'containers'], [owned.vms.count, 'VM', 'VMs'], [owned.credentials, 'credential', 'credentials'],
+    [owned.jobs, 'job', 'jobs'], [owned.csvImports, 'CSV upload', 'CSV uploads'],
+  ];
+  return parts.filter(([n]) => n > 0).map(([n, one, many]) => `${n} ${n === 1 ? one : many}`).join(', ');
+}
+
+/** The admin's decision on a request whose name may already own records. */
+export interface ApprovalChoice {
+  /** Explicit confirmation that the new account takes over what the name owns. */
+  takeOver?: boolean;
+  /** Create the account under this username instead of the requested one. */
+  username?: string;
+}
+
 /**
  * Approves a request: creates the local account (no password yet; disabled after its end date),
  * marks the request, all in one transaction; then emails the requester a one-time link to choose
- * a password.
+ * a password. When the username already owns records, nothing happens unless the admin confirmed
+ * the take-over (`choice.takeOver`, audited as `user.take-over` with what was taken over); the
+ * admin may instead create the account under another username.
  */
-export async function approveAccountRequest(deps: AccountDeps, id: number, adminId: number, actor: AuditActor): Promise<{ user: User; mail: SendResult; link: string }> {
+export async function approveAccountRequest(deps: AccountDeps, id: number, adminId: number, actor: AuditActor, choice: ApprovalChoice = {}): Promise<{ user: User; mail: SendResult; link: string; tookOver: OwnedByName | null }> {
   const { models, sequelize, config, mailer } = deps;
-  const { request, user, link } = await sequelize.transaction(async (transaction) => {
+  const { request, user, link, tookOver } = await sequelize.transaction(async (transaction) => {
     const request = await pendingRequest(models, id, transaction);
-    await assertUsernameFree(models, request.username, request.id, transaction);
+    const username = choice.username ?? request.username;
+    await assertUsernameFree(models, username, request.id, transaction);
+    // Read in the same transaction as the account is created, so the admin's confirmation covers
+    // what is handed over now, not what the page showed earlier.
+    const owned = await ownedByName(models, username, transaction);
+    if (owned.total > 0 && !choice.takeOver) throw new OwnedRecordsError(owned);
     const user = await models.User.create(
       {
-        username: request.username,
+        username,
         realm: 'local',
         role: 'user',
         displayName: request.name,
@@ -99,7 +179,20 @@ export async function approveAccountRequest(deps: AccountDeps, id: number, admin
     await request.update({ status: 'approved', decidedById: adminId, decidedAt: new Date(), userId: user.id }, { transaction });
     // One event for the request; its userId names the account it created.
     await auditRequest(deps, actor, 'account-request.approve', request, before, transaction);
-    return { request, user, link };
+    if (owned.total > 0) {
+      await deps.auditor.record(actor, {
+        action: 'user.take-over',
+        objectType: 'user',
+        objectId: user.id,
+        objectLabel: username,
+        changes: {
+          containers: { after: owned.containers.items.map((r) => r.name) },
+          vms: { after: owned.vms.items.map((r) => r.name) },
+          owned: { after: describeOwned(owned) },
+        },
+      }, transaction);
+    }
+    return { request, user, link, tookOver: owned.total > 0 ? owned : null };
   });
   const mail = await mailer.send({
     to: request.email,
@@ -107,7 +200,7 @@ export async function approveAccountRequest(deps: AccountDeps, id: number, admin
     template: 'account-approved',
     data: { name: request.name, username: user.username, link, hours: config.PASSWORD_LINK_HOURS, expiresAt: request.endDate },
   });
-  return { user, mail, link };
+  return { user, mail, link, tookOver };
 }
 
 /** Rejects a request with a reason, which is emailed to the requester. */

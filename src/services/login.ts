@@ -24,6 +24,11 @@ export interface LoginAttempt {
   ip: string;
 }
 
+/** "Tried: Berth (local) accounts." / "Tried: Proxmox realm pve." — the end of a failed login's message. */
+export function realmTried(realm: string): string {
+  return realm === LOCAL_REALM ? 'Tried: Berth (local) accounts.' : `Tried: Proxmox realm ${realm}.`;
+}
+
 /** Splits the form's username and realm into the account's name and realm. */
 export function parseAccount(username: string, realm?: string): { name: string; realm: string } {
   const at = username.lastIndexOf('@');
@@ -74,6 +79,9 @@ export class LoginService {
     }
 
     const outcome = isLocal ? await this.local(name, attempt.password) : await this.viaProxmox(name, realm, attempt.password);
+    // Saying which realm was tried tells nothing about which accounts exist, and shows a local user
+    // who picked a Proxmox realm (or the reverse) what went wrong.
+    if (!outcome.ok && outcome.message === LOGIN_FAILED) outcome.message = `${LOGIN_FAILED} ${realmTried(realm)}`;
     if (outcome.ok) {
       await this.throttle.succeeded(account);
       await outcome.user.update({ lastLoginAt: new Date() });
@@ -94,18 +102,25 @@ export class LoginService {
     if (!res.ok && res.reason === 'unavailable') {
       return { ok: false, status: 502, message: 'The Proxmox node did not answer. Try again later, or log in with a Berth (local) account.' };
     }
+    if (!res.ok && res.reason === 'tfa') {
+      // 403, not 401: the password was right, so it is not a failed attempt for the throttle.
+      return { ok: false, status: 403, message: 'This Proxmox account has two-factor authentication: two-factor login is required, and Berth cannot do it yet. Log in with a Berth (local) account, or ask an admin.' };
+    }
     if (!res.ok) return { ok: false, status: 401, message: LOGIN_FAILED };
     const { User } = this.models;
     let user = await User.findOne({ where: { username: res.userid } });
     if (user && !accountUsable(user)) return { ok: false, status: 401, message: ACCOUNT_DISABLED };
+    // The login read the groups: the rights are confirmed now (re-checked later, services/proxmoxRights.ts).
+    const checkedAt = new Date();
     if (user) {
-      await user.update({ proxmoxAdmin: res.isAdmin, realm: res.realm });
+      await user.update({ proxmoxAdmin: res.isAdmin, realm: res.realm, proxmoxCheckedAt: checkedAt });
     } else {
       user = await User.create({
         username: res.userid,
         realm: res.realm,
         role: 'user',
         proxmoxAdmin: res.isAdmin,
+        proxmoxCheckedAt: checkedAt,
         displayName: null,
         email: null,
         passwordHash: null,

@@ -18,6 +18,8 @@ export interface NodeDeps {
 /** The audited columns; the token secret is masked (the trail says it changed, never what it is). */
 const AUDITED = ['name', 'apiUrl', 'tlsVerify', 'tlsFingerprint', 'apiTokenId', 'apiTokenSecret'] as const;
 const SECRETS = ['apiTokenSecret'];
+/** The columns that decide where the token is sent and whom TLS lets answer: changing one needs the secret again. */
+const WHERE_THE_TOKEN_GOES = ['apiUrl', 'tlsVerify', 'tlsFingerprint'] as const;
 /** The vault purpose bound to node token secrets. */
 export const NODE_TOKEN_PURPOSE = 'node-token';
 
@@ -55,6 +57,11 @@ function columns(deps: NodeDeps, input: NodeInput, current: Node | null): Partia
     else throw new ValidationError('Please correct the highlighted fields.', { apiTokenId: 'Enter the token id the secret belongs to.' });
   }
   if (tokenId !== null && secret === null) throw new ValidationError('Please correct the highlighted fields.', { apiTokenSecret: 'Enter the token secret.' });
+  if (current?.apiTokenSecret && out.apiTokenSecret === undefined && WHERE_THE_TOKEN_GOES.some((k) => out[k] !== undefined && out[k] !== current[k])) {
+    // The stored token was entered for one host and TLS policy; kept across a change, an admin
+    // session could send it anywhere with "Test connection". Whoever moves it must know it.
+    throw new ValidationError('The API URL or TLS settings changed: enter the token secret again.', { apiTokenSecret: 'Enter the token secret again: the API URL or TLS settings changed.' });
+  }
   return out;
 }
 
@@ -69,7 +76,10 @@ export async function createNode(deps: NodeDeps, input: NodeInput, actor: AuditA
   });
 }
 
-/** Applies `input` (absent or blank secret: kept) and audits the changed fields. */
+/**
+ * Applies `input` (absent or blank secret: kept, except across a change of API URL or TLS settings,
+ * which needs the secret again) and audits the changed fields.
+ */
 export async function updateNode(deps: NodeDeps, node: Node, input: NodeInput, actor: AuditActor): Promise<Node> {
   const values = columns(deps, input, node);
   return write(deps, async (t) => {

@@ -4,7 +4,7 @@ import type { Models, User } from '../../models/index.js';
 import { MASK, type AuditActor, type Auditor } from '../audit/index.js';
 import { hashPassword, verifyPassword } from '../lib/passwords.js';
 import { generateSetupToken, hashSetupToken, tokenKeys } from '../lib/tokens.js';
-import { ValidationError } from '../lib/errors.js';
+import { NotFoundError, ValidationError } from '../lib/errors.js';
 import { accountUsable } from '../policies/users.js';
 
 /**
@@ -32,20 +32,35 @@ export interface PasswordDeps {
   auditor: Auditor;
 }
 
+/** What a holder of a used, expired or unknown set-password link is told. */
+export const LINK_CLOSED_MESSAGE = 'This link is invalid, was already used, or has expired. Ask an administrator for a new one.';
+
 /**
  * Sets a new password and ends every session of the user (old cookies stop working), audited as
  * `action` (user.password-set from a link, user.password-change by the user) with the value masked.
  * The slow hash is computed before the transaction, so the write lock is held only for the writes.
+ * With `linkHash`, the write happens only while that link is still open and closes it in the same
+ * statement, so of two requests racing with one link exactly one sets the password (NotFoundError
+ * for the other).
  */
-export async function setPassword(deps: PasswordDeps, user: User, password: string, actor: AuditActor, action = 'user.password-set'): Promise<void> {
+export async function setPassword(deps: PasswordDeps, user: User, password: string, actor: AuditActor, action = 'user.password-set', linkHash?: string): Promise<void> {
   const passwordHash = await hashPassword(password);
   const hadPassword = user.passwordHash !== null;
   await deps.sequelize.transaction(async (transaction) => {
-    await user.update({ passwordHash, passwordChangedAt: new Date(), passwordSetupHash: null, passwordSetupExpiresAt: null }, { transaction });
+    const where = linkHash ? { id: user.id, passwordSetupHash: linkHash, passwordSetupExpiresAt: { [Op.gt]: new Date() } } : { id: user.id };
+    const [written] = await deps.models.User.update({ passwordHash, passwordChangedAt: new Date(), passwordSetupHash: null, passwordSetupExpiresAt: null }, { where, transaction });
+    if (!written) throw new NotFoundError(linkHash ? LINK_CLOSED_MESSAGE : 'No such user.');
+    await user.reload({ transaction });
     await deps.models.Session.destroy({ where: { userId: user.id }, transaction });
     const changes = { password: { before: hadPassword ? MASK : null, after: MASK } };
     await deps.auditor.record(actor, { action, objectType: 'user', objectId: user.id, objectLabel: user.username, changes }, transaction);
   });
+}
+
+/** Sets the password of the user a set-password link belongs to, closing the link (it works once). */
+export async function setPasswordFromLink(deps: PasswordDeps, user: User, password: string, actor: AuditActor): Promise<void> {
+  if (!user.passwordSetupHash) throw new NotFoundError(LINK_CLOSED_MESSAGE);
+  await setPassword(deps, user, password, actor, 'user.password-set', user.passwordSetupHash);
 }
 
 /** A local user changing their own password: the current one must be right. */

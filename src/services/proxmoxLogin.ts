@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import type { Config } from '../../config/index.js';
-import { authenticateUser, isProxmoxError, listRealms, ProxmoxAuthError, type ProxmoxClientOptions } from '../lib/proxmox/index.js';
+import { authenticateUser, isProxmoxError, listRealms, ProxmoxAuthError, ProxmoxTfaRequiredError, type ProxmoxClientOptions } from '../lib/proxmox/index.js';
 import type { Logger } from '../lib/logger.js';
 
 /** Proxmox realm ids as pveum accepts them. */
@@ -17,7 +17,7 @@ export interface RealmChoice {
 
 export type ProxmoxLoginResult =
   | { ok: true; userid: string; realm: string; groups: string[]; isAdmin: boolean }
-  | { ok: false; reason: 'invalid' | 'unavailable'; detail?: string };
+  | { ok: false; reason: 'invalid' | 'unavailable' | 'tfa'; detail?: string };
 
 /**
  * Berth's only door to Proxmox for accounts: the realm list for the login form and the password
@@ -91,6 +91,8 @@ export class ProxmoxLogin {
         isAdmin: res.groups.includes(this.config.PROXMOX_ADMIN_GROUP),
       };
     } catch (err) {
+      // The password was right, but the user has a second factor, which Berth cannot ask for yet.
+      if (err instanceof ProxmoxTfaRequiredError) return { ok: false, reason: 'tfa' };
       if (err instanceof ProxmoxAuthError) return { ok: false, reason: 'invalid' };
       if (isProxmoxError(err) && (err as { status?: number }).status === 401) return { ok: false, reason: 'invalid' };
       this.logger.error({ reason: (err as Error).message }, 'Proxmox login failed: node unavailable');

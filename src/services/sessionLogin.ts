@@ -7,12 +7,14 @@ const save = (req: Request) => new Promise<void>((resolve, reject) => req.sessio
 
 /**
  * Starts an authenticated session: a new session id (the pre-login id, which an attacker may have
- * planted, is discarded), then the user id and login time, saved before the response goes out.
+ * planted, is discarded), then the user id and login time (also the first lastSeenAt), saved
+ * before the response goes out.
  */
 export async function startSession(req: Request, user: User): Promise<void> {
   await regenerate(req);
   req.session.userId = user.id;
   req.session.loggedInAt = Date.now();
+  req.session.lastSeenAt = req.session.loggedInAt;
   req.session.isAdmin = presentUser(user).isAdmin;
   await save(req);
 }
@@ -23,10 +25,11 @@ export async function startSession(req: Request, user: User): Promise<void> {
  * worthless afterwards.
  */
 export async function rotateSession(req: Request, isAdmin: boolean): Promise<void> {
-  const { userId, loggedInAt } = req.session;
+  const { userId, loggedInAt, lastSeenAt } = req.session;
   await regenerate(req);
   req.session.userId = userId;
   req.session.loggedInAt = loggedInAt;
+  req.session.lastSeenAt = lastSeenAt;
   req.session.isAdmin = isAdmin;
   await save(req);
 }

@@ -3,7 +3,7 @@ import { expect } from 'chai';
 import request from 'supertest';
 import { createUser } from '../factories/users.js';
 import { testContext } from '../support/context.js';
-import { csrfFrom } from '../support/login.js';
+import { csrfFrom, sessionCookie } from '../support/login.js';
 import { startServerProcess } from '../support/processes.js';
 
 describe('several app instances on one database', function () {
@@ -15,19 +15,19 @@ describe('several app instances on one database', function () {
     const [a, b] = await Promise.all([startServerProcess(env), startServerProcess(env)]);
     try {
       const page = await request(a.url).get('/login');
-      const cookie = String(page.headers['set-cookie']).split(';')[0];
+      const cookie = sessionCookie(page.headers['set-cookie'])!;
       const loggedIn = await request(a.url)
         .post('/login')
         .set('Cookie', cookie)
         .type('form')
         .send({ username: user.username, password, _csrf: csrfFrom(page.text) })
         .expect(303);
-      const sessionCookie = String(loggedIn.headers['set-cookie']).split(';')[0];
-      const onB = await request(b.url).get('/').set('Cookie', sessionCookie).expect(200);
+      const loginCookie = sessionCookie(loggedIn.headers['set-cookie'])!;
+      const onB = await request(b.url).get('/').set('Cookie', loginCookie).expect(200);
       expect(onB.text).to.contain(user.username);
       // And the session survives a restart of the instance that created it.
       expect(await a.stop()).to.equal(0);
-      await request(b.url).get('/').set('Cookie', sessionCookie).expect(200);
+      await request(b.url).get('/').set('Cookie', loginCookie).expect(200);
     } finally {
       await a.stop();
       await b.stop();

@@ -57,7 +57,7 @@ describe('local login and sessions', () => {
     const other = request.agent(fixture.app);
     const otherToken = await csrfToken(other);
     const bad = await other.post('/login').set('X-CSRF-Token', otherToken).send({ username: user.username, password: 'x' }).expect(401);
-    expect(bad.body.error).to.equal('Invalid username or password.');
+    expect(bad.body.error).to.equal('Invalid username or password. Tried: Berth (local) accounts.');
   });
 
   it('never redirects off-site after login', async () => {

@@ -1,6 +1,15 @@
 import type { Test } from 'supertest';
 import type TestAgent from 'supertest/lib/agent.js';
 
+/**
+ * The `name=value` pair of the session cookie among a response's Set-Cookie headers (a login also sets
+ * the remembered-realm cookie, so the first header is not necessarily the session's).
+ */
+export function sessionCookie(setCookie: string | string[] | undefined, name = 'berth.sid'): string | undefined {
+  const headers = Array.isArray(setCookie) ? setCookie : setCookie ? [setCookie] : [];
+  return headers.map((h) => h.split(';')[0]).find((pair) => pair.startsWith(`${name}=`));
+}
+
 /** The CSRF token embedded in a rendered page's <meta name="csrf-token">. */
 export function csrfFrom(html: string): string {
   const match = /<meta name="csrf-token" content="([^"]+)">/.exec(html);

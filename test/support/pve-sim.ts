@@ -14,6 +14,8 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { ProxmoxClientOptions, TicketAuth, TokenAuth } from '../../src/lib/proxmox/index.js';
 import { generateCertificates, PveSim, type SeedInput, type TestCertificates } from '../../src/pve-sim/index.js';
+import { Op } from 'sequelize';
+import { testContext } from './context.js';
 import { track } from './resources.js';
 
 export const SEED_FILE = fileURLToPath(new URL('../fixtures/pve-seed.json', import.meta.url));
@@ -100,4 +102,18 @@ export async function startSim(opts: StartSimOptions = {}): Promise<StartedSim> 
       };
     },
   };
+}
+
+/**
+ * Mocha hooks that delete, after the suite, the Nodes it registered: they point at simulators that are
+ * gone, and later syncs would try them.
+ */
+export function removeNodesRegisteredHere(): void {
+  let lastNodeBefore = 0;
+  before(async () => {
+    lastNodeBefore = ((await testContext().db.models.Node.max('id')) as number | null) ?? 0;
+  });
+  after(async () => {
+    await testContext().db.models.Node.destroy({ where: { id: { [Op.gt]: lastNodeBefore } } });
+  });
 }

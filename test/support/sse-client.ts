@@ -1,4 +1,5 @@
 import http from 'node:http';
+import { sessionCookie } from './login.js';
 
 export interface SseEvent {
   id?: string;
@@ -9,7 +10,7 @@ export interface SseEvent {
 /** Logs in through the real form with fetch; returns the session cookie header. */
 export async function loginCookie(baseUrl: string, username: string, password: string): Promise<string> {
   const page = await fetch(`${baseUrl}/login`);
-  const cookie = (page.headers.get('set-cookie') ?? '').split(';')[0];
+  const cookie = sessionCookie(page.headers.getSetCookie()) ?? '';
   const token = /<meta name="csrf-token" content="([^"]+)">/.exec(await page.text())![1];
   const res = await fetch(`${baseUrl}/login`, {
     method: 'POST',
@@ -18,7 +19,7 @@ export async function loginCookie(baseUrl: string, username: string, password: s
     body: new URLSearchParams({ username, password, _csrf: token }).toString(),
   });
   if (res.status !== 303) throw new Error(`login failed: ${res.status}`);
-  return (res.headers.get('set-cookie') ?? cookie).split(';')[0];
+  return sessionCookie(res.headers.getSetCookie()) ?? cookie;
 }
 
 /**

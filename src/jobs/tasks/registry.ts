@@ -29,6 +29,8 @@ export interface ExecTask<S extends z.ZodType = z.ZodType> {
   adminOnly?: boolean;
   /** The program and its arguments. */
   argv(params: z.infer<S>): string[];
+  /** Variables the program needs, on top of the runner's allow-listed base (childEnv). */
+  env?(params: z.infer<S>): Record<string, string>;
   /** One line describing the job, stored in Jobs.command. */
   describe(params: z.infer<S>): string;
 }

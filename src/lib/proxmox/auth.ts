@@ -1,7 +1,7 @@
 // Credentials for one node. Tickets live 2 hours and the only refresh is a new login with the
 // ticket as password; the proxmox-api package does not renew on PVE >= 9.1.5, so the session
 // renews on its own clock before expiry and falls back to the password when the ticket is gone.
-import { ProxmoxAuthError, ProxmoxError } from './errors.js';
+import { ProxmoxAuthError, ProxmoxError, ProxmoxTfaRequiredError } from './errors.js';
 import { API_PREFIX, type AuthProvider, type Transport } from './transport.js';
 import type { LoginResult, ProxmoxLogger, TicketAuth, TokenAuth } from './types.js';
 
@@ -115,10 +115,14 @@ export class TicketSession implements AuthProvider {
       });
     }
     const data = res.body?.data as Record<string, unknown> | null | undefined;
+    // A user with a second factor gets a ticket and CSRF token too, but a half ticket
+    // (`PVE:!tfa!<challenge>:...`) that the node refuses for every call: never take it as a login.
+    if (res.status === 200 && data && (data.NeedTFA || (typeof data.ticket === 'string' && data.ticket.startsWith('PVE:!tfa!')))) {
+      throw new ProxmoxTfaRequiredError(`Proxmox login for ${this.auth.username} needs a second factor (two-factor login is required)`, {
+        status: 200, method: 'POST', path: '/access/ticket',
+      });
+    }
     if (res.status !== 200 || !data || typeof data.ticket !== 'string' || typeof data.CSRFPreventionToken !== 'string') {
-      if (res.status === 200 && data?.NeedTFA) {
-        throw new ProxmoxAuthError(`Proxmox login for ${this.auth.username} needs two-factor authentication, which Berth does not support`);
-      }
       const msg = res.body?.message?.trim() || res.reason || `HTTP ${res.status}`;
       throw new ProxmoxError(`Proxmox login failed for ${this.auth.username}: ${msg}`, {
         kind: 'http', status: res.status, reason: res.reason, method: 'POST', path: '/access/ticket',

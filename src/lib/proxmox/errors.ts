@@ -82,6 +82,16 @@ export class ProxmoxAuthError extends ProxmoxError {
   }
 }
 
+/**
+ * The password was right but the user has a second factor (TOTP, ...): Proxmox answered a half
+ * ticket with `NeedTFA: 1`, which is not a login. Berth does not yet do the second step.
+ */
+export class ProxmoxTfaRequiredError extends ProxmoxAuthError {
+  constructor(message: string, init: Omit<ProxmoxErrorInit, 'kind'> = {}) {
+    super(message, init);
+  }
+}
+
 /** 403: the user or token lacks a privilege; `reason` names the path and privilege. */
 export class ProxmoxPermissionError extends ProxmoxError {
   constructor(message: string, init: Omit<ProxmoxErrorInit, 'kind'> = {}) {

@@ -2,7 +2,7 @@
 export { createProxmoxClient, authenticateUser, listRealms, ProxmoxClient, DEFAULT_TIMEOUT_MS } from './client.js';
 export {
   ProxmoxError, ProxmoxAuthError, ProxmoxPermissionError, ProxmoxTlsError, ProxmoxTimeoutError,
-  ProxmoxUnreachableError, ProxmoxTaskError, isProxmoxError,
+  ProxmoxUnreachableError, ProxmoxTaskError, ProxmoxTfaRequiredError, isProxmoxError,
   type ProxmoxErrorKind, type ProxmoxErrorCode,
 } from './errors.js';
 export { TICKET_LIFETIME_MS } from './auth.js';

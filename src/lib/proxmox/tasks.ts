@@ -25,6 +25,16 @@ export function isTaskSuccess(exitstatus: string | undefined): boolean {
   return exitstatus === 'OK' || (exitstatus ?? '').startsWith('WARNINGS');
 }
 
+/**
+ * True for the line PVE::Tools::dump_logfile answers in place of a task log with no lines: it is
+ * counted (`total: 1`) and numbered 1, though the file is empty (or not there yet).
+ */
+export function isEmptyLogPlaceholder(total: number, lines: TaskLogLine[]): boolean {
+  if (total > 1 || lines.length !== 1 || lines[0].n !== 1) return false;
+  const t = lines[0].t;
+  return t === 'no content' || t.startsWith('unable to open file - ');
+}
+
 function nodeOf(upid: string): string {
   const p = parseUpid(upid);
   if (!p) throw new ProxmoxError(`not a Proxmox task id: ${upid}`, { kind: 'protocol' });
@@ -51,15 +61,18 @@ export class TaskApi {
   }
 
   /**
-   * `GET .../log?start=&limit=`: lines from 0-based offset `start`. `total` is the line count;
-   * Proxmox's "no content" placeholder for an empty log is dropped.
+   * `GET .../log?start=&limit=`: lines from 0-based offset `start`. `total` is the line count.
+   * A log with no lines yet comes back as `total: 1` and line 1 `no content` (or `unable to open
+   * file - ...` before the file exists); that placeholder is dropped and reported as `total: 0`,
+   * so the real line 1 is read when it is written instead of being skipped as already seen.
    */
   async log(upid: string, start = 0, limit = 50): Promise<{ lines: TaskLogLine[]; total: number }> {
     const path = `${API_PREFIX}/nodes/${encodeURIComponent(nodeOf(upid))}/tasks/${encodeURIComponent(upid)}/log`;
     const env = await this.transport.request('GET', path, { start, limit });
     const total = toNumber(env.total) ?? 0;
     const rows = Array.isArray(env.data) ? (env.data as Record<string, unknown>[]) : [];
-    const lines = total === 0 ? [] : rows.map((r) => ({ n: toNumber(r.n) ?? 0, t: String(r.t ?? '') }));
+    const lines = rows.map((r) => ({ n: toNumber(r.n) ?? 0, t: String(r.t ?? '') }));
+    if (total === 0 || isEmptyLogPlaceholder(total, lines)) return { lines: [], total: 0 };
     return { lines, total };
   }
 

@@ -2,22 +2,46 @@
 import { SimHttpError } from '../errors.js';
 import { flag, str, who, type Ctx, type Handler } from '../core.js';
 
-/** POST /access/ticket: password or ticket (renewal) login. Failure is a 401 with a JSON body. */
+/**
+ * POST /access/ticket: password or ticket (renewal) login; for a user with TOTP, step 1 answers a
+ * half ticket with `NeedTFA: 1` and no `cap`, and step 2 (`tfa-challenge` + `password=totp:<code>`)
+ * the full login. Every failure is the same 401 with a JSON body.
+ */
 function createTicket(ctx: Ctx): unknown {
   const { core } = ctx;
   const username = str(ctx, 'username')!;
   const password = str(ctx, 'password')!;
-  const res = core.auth.login(username, password, str(ctx, 'realm'));
-  core.logins.push({ username, ok: !!res, renewal: password.startsWith('PVE:') });
+  const challenge = str(ctx, 'tfa-challenge');
+  const realm = str(ctx, 'realm');
+  const otp = str(ctx, 'otp');
+  if (challenge !== undefined) {
+    const userid = core.auth.secondFactor(username, challenge, password, realm, otp);
+    core.logins.push({ username, ok: !!userid, renewal: false, tfa: 'response' });
+    if (!userid) throw new SimHttpError(401, 'authentication failure\n');
+    return fullLogin(ctx, userid);
+  }
+  const res = core.auth.login(username, password, realm, otp);
+  core.logins.push({ username, ok: !!res, renewal: password.startsWith('PVE:'), ...(res?.needTfa ? { tfa: 'challenge' as const } : {}) });
   if (!res) throw new SimHttpError(401, 'authentication failure\n');
-  const { ticket, csrf } = core.auth.issue(res.userid);
+  if (res.needTfa) {
+    const { ticket, csrf } = core.auth.halfTicket(res.userid);
+    const data: Record<string, unknown> = { username: res.userid, ticket, CSRFPreventionToken: csrf, NeedTFA: 1 };
+    if (core.seed.clusterName && core.perms.has({ userid: res.userid }, '/', 'Sys.Audit')) data.clustername = core.seed.clusterName;
+    return data;
+  }
+  return fullLogin(ctx, res.userid);
+}
+
+function fullLogin(ctx: Ctx, userid: string): Record<string, unknown> {
+  const { core } = ctx;
+  const { ticket, csrf } = core.auth.issue(userid);
   const data: Record<string, unknown> = {
-    username: res.userid,
+    username: userid,
     ticket,
     CSRFPreventionToken: csrf,
-    cap: core.perms.capabilities({ userid: res.userid }),
+    cap: core.perms.capabilities({ userid }),
   };
-  if (core.seed.clusterName && core.perms.has({ userid: res.userid }, '/', 'Sys.Audit')) data.clustername = core.seed.clusterName;
+  if (core.seed.clusterName && core.perms.has({ userid }, '/', 'Sys.Audit')) data.clustername = core.seed.clusterName;
   return data;
 }
 

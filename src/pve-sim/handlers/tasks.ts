@@ -36,7 +36,9 @@ function log(ctx: Ctx): unknown {
   const t = findTask(ctx);
   if (!t) return new Counted([{ n: 1, t: 'unable to open file - No such file or directory' }], 1);
   if (!mayRead(ctx, t)) throw permError(`/nodes/${t.node}, Sys.Audit`);
-  if (!t.log.length) return new Counted([{ n: 1, t: 'no content' }], 0);
+  // PVE::Tools::dump_logfile adds this line for ExtJS when the file has no lines yet, and counts
+  // it: the answer is `total: 1`, whatever `start` asked for.
+  if (!t.log.length) return new Counted([{ n: 1, t: 'no content' }], 1);
   const start = int(ctx, 'start') ?? 0;
   const limit = int(ctx, 'limit') ?? 50;
   const slice = t.log.slice(start, limit === 0 ? undefined : start + limit);

@@ -185,10 +185,10 @@ describe('accounts: Proxmox logins against the simulator', () => {
     await sim.close();
   });
 
-  it('offers the node realms and Berth (local) on the login form', async () => {
+  it('offers the node realms and Berth (local) on the login form, Berth (local) preselected', async () => {
     const res = await request(built.app).get('/login').expect(200);
-    expect(res.text).to.contain('<option value="local"').and.contain('Berth (local)');
-    expect(res.text).to.contain('value="pve" selected').and.contain('value="pam"');
+    expect(res.text).to.contain('<option value="local" selected>Berth (local)');
+    expect(res.text).to.contain('value="pve"').and.contain('value="pam"').and.not.contain('value="pve" selected');
   });
 
   it('logs in root@pam as an admin (administrators group) and alice@pve as a user, creating their Users rows', async () => {

@@ -102,18 +102,18 @@ describe('accounts: account requests and mail, with a real SMTP server', () => {
     expect(line?.reason).to.match(/ECONNREFUSED|connect/i);
   });
 
-  it('GET /send-test-email sends to the admin (admins only, not in production)', async () => {
+  it('POST /send-test-email sends to the admin (admins only, not in production)', async () => {
     const admin = await createUser({ role: 'admin' });
     await admin.user.update({ email: 'tester@example.org' });
     const agent = request.agent(built.app);
     await login(agent, admin.user.username, admin.password);
-    const res = await agent.get('/send-test-email').set('Accept', 'application/json').expect(200);
+    const res = await agent.post('/send-test-email').set('X-CSRF-Token', await csrfToken(agent, '/account')).send({}).expect(200);
     expect(res.body).to.deep.equal({ sent: true, to: 'tester@example.org' });
     const mail = await smtp.waitFor((m) => m.subject === 'Berth test email');
     expect(mail.text).to.contain('https://berth.example.org');
     const prod = buildApp({ ...smtpEnv(smtp.port), NODE_ENV: 'production' });
     try {
-      await request(prod.app).get('/send-test-email').set('Accept', 'application/json').expect(404);
+      await request(prod.app).post('/send-test-email').set('Accept', 'application/json').expect(404);
     } finally {
       await prod.stop();
     }

@@ -1,12 +1,23 @@
 // The client's authentication against the simulator: ticket login, API tokens, ticket renewal on
 // the simulated clock, recovery from a ticket the node stopped accepting, and the simulator's
 // 401/CSRF behaviour that the client relies on.
+import { readFileSync } from 'node:fs';
 import { expect } from 'chai';
 import { fetch } from 'undici';
 import {
-  authenticateUser, createProxmoxClient, listRealms, ProxmoxAuthError, ProxmoxPermissionError, TICKET_LIFETIME_MS, type ProxmoxClient,
+  authenticateUser, createProxmoxClient, listRealms, ProxmoxAuthError, ProxmoxPermissionError, ProxmoxTfaRequiredError,
+  TICKET_LIFETIME_MS, type ProxmoxClient,
 } from '../../../src/lib/proxmox/index.js';
-import { ADMIN_TOKEN, startSim, type StartedSim } from '../../support/pve-sim.js';
+import { totpCode, type SeedInput } from '../../../src/pve-sim/index.js';
+import { ADMIN_TOKEN, SEED_FILE, startSim, type StartedSim } from '../../support/pve-sim.js';
+
+/** The sample seed plus dave@pve, who has a TOTP second factor. */
+const TOTP_SECRET = 'JBSWY3DPEHPK3PXP';
+function seedWithTfaUser(): SeedInput {
+  const seed = JSON.parse(readFileSync(SEED_FILE, 'utf8')) as { users: object[] };
+  seed.users.push({ userid: 'dave@pve', password: 'davepass123', groups: ['developers'], totp: TOTP_SECRET });
+  return seed as SeedInput;
+}
 
 describe('proxmox client authentication', () => {
   let s: StartedSim;
@@ -165,6 +176,80 @@ describe('proxmox client authentication', () => {
       const res = await fetch(`${s.url}/api2/json/access/domains`);
       expect(res.status).to.equal(200);
       expect(((await res.json()) as { data: Array<{ realm: string }> }).data.map((r) => r.realm)).to.deep.equal(['pam', 'pve']);
+    });
+  });
+
+  describe('two-factor (TOTP) users', () => {
+    let t: StartedSim;
+    beforeEach(async () => { t = await startSim({ seed: seedWithTfaUser() }); });
+    afterEach(async () => { await t.close(); });
+
+    const ticketPost = async (form: Record<string, string>) => {
+      const res = await fetch(`${t.url}/api2/json/access/ticket`, { method: 'POST', body: new URLSearchParams(form) });
+      return { status: res.status, body: (await res.json()) as { data: Record<string, unknown> | null } };
+    };
+    const version = async (ticket: string) =>
+      (await fetch(`${t.url}/api2/json/version`, { headers: { Cookie: `PVEAuthCookie=${encodeURIComponent(ticket)}` } }));
+
+    it('never takes the half ticket of a NeedTFA answer as a login', async () => {
+      const c = client(t.clientOptions({ type: 'ticket', username: 'dave@pve', password: 'davepass123' }));
+      const err = await c.login().catch((e: unknown) => e);
+      expect(err).to.be.instanceOf(ProxmoxTfaRequiredError);
+      expect(err).to.be.instanceOf(ProxmoxAuthError);
+      expect((err as Error).message).to.include('two-factor login is required');
+      const call = await c.cluster.nodes().catch((e: unknown) => e);
+      expect(call).to.be.instanceOf(ProxmoxTfaRequiredError);
+      // No API call was ever sent with the half ticket.
+      expect(t.sim.requests.filter((r) => r.path !== '/access/ticket')).to.deep.equal([]);
+      const viaLogin = await authenticateUser({ baseUrl: t.url }, { username: 'dave', realm: 'pve', password: 'davepass123' }).catch((e: unknown) => e);
+      expect(viaLogin).to.be.instanceOf(ProxmoxTfaRequiredError);
+      const wrong = await authenticateUser({ baseUrl: t.url }, { username: 'dave@pve', password: 'nope' }).catch((e: unknown) => e);
+      expect(wrong).to.be.instanceOf(ProxmoxAuthError);
+      expect(wrong).not.to.be.instanceOf(ProxmoxTfaRequiredError);
+    });
+
+    it('simulator step 1 answers a half ticket with NeedTFA and no cap, refused as a cookie', async () => {
+      const step1 = await ticketPost({ username: 'dave@pve', password: 'davepass123' });
+      expect(step1.status).to.equal(200);
+      const data = step1.body.data!;
+      expect(data).to.include({ username: 'dave@pve', NeedTFA: 1 });
+      expect(data).not.to.have.property('cap');
+      expect(data.ticket).to.match(/^PVE:!tfa!\{"totp"%3Atrue\}:[0-9A-F]{8}::.+$/);
+      expect(data.CSRFPreventionToken).to.match(/^[0-9A-F]{8}:.+$/);
+      const challenge = JSON.parse(decodeURIComponent((data.ticket as string).split(':')[1].slice('!tfa!'.length)));
+      expect(challenge).to.deep.equal({ totp: true });
+      const refused = await version(data.ticket as string);
+      expect([refused.status, refused.statusText]).to.deep.equal([401, 'Authentication failed!']);
+      expect(t.sim.logins).to.deep.equal([{ username: 'dave@pve', ok: true, renewal: false, tfa: 'challenge' }]);
+      // A user without a second factor still gets a full login, and `otp` makes it fail.
+      expect((await ticketPost({ username: 'bob@pve', password: 'bobpass123' })).body.data).to.have.property('cap');
+      expect((await ticketPost({ username: 'bob@pve', password: 'bobpass123', otp: '123456' })).status).to.equal(401);
+    });
+
+    it('simulator step 2 takes tfa-challenge and totp:<code>, refuses reuse, other users and otp, locks after 8 failures', async () => {
+      const half = (await ticketPost({ username: 'dave@pve', password: 'davepass123' })).body.data!.ticket as string;
+      const now = () => t.sim.clock.seconds();
+      const code = totpCode(TOTP_SECRET, now());
+      const wrongCode = code === '000000' ? '000001' : '000000';
+      expect((await ticketPost({ username: 'dave@pve', 'tfa-challenge': half, password: `totp:${wrongCode}` })).status).to.equal(401);
+      expect((await ticketPost({ username: 'dave@pve', 'tfa-challenge': half, password: code })).status).to.equal(401);
+      expect((await ticketPost({ username: 'dave@pve', 'tfa-challenge': half, password: 'x', otp: `totp:${code}` })).status).to.equal(401);
+      expect((await ticketPost({ username: 'bob@pve', 'tfa-challenge': half, password: `totp:${code}` })).status).to.equal(401);
+      const ok = await ticketPost({ username: 'dave@pve', 'tfa-challenge': half, password: `totp:${code}` });
+      expect(ok.status).to.equal(200);
+      expect(ok.body.data).to.include({ username: 'dave@pve' }).and.to.have.property('cap');
+      expect(ok.body.data).not.to.have.property('NeedTFA');
+      expect(ok.body.data!.ticket).to.match(/^PVE:dave@pve:[0-9A-F]{8}::/);
+      expect((await version(ok.body.data!.ticket as string)).status).to.equal(200);
+      // Renewal with the full ticket needs no second factor.
+      const renewed = await ticketPost({ username: 'dave@pve', password: ok.body.data!.ticket as string });
+      expect(renewed.body.data).to.have.property('cap');
+      expect((await ticketPost({ username: 'dave@pve', 'tfa-challenge': half, password: `totp:${code}` })).status, 'reused code').to.equal(401);
+      for (let i = 0; i < 8; i++) {
+        expect((await ticketPost({ username: 'dave@pve', 'tfa-challenge': half, password: `totp:${wrongCode}` })).status).to.equal(401);
+      }
+      const next = totpCode(TOTP_SECRET, now() + 30);
+      expect((await ticketPost({ username: 'dave@pve', 'tfa-challenge': half, password: `totp:${next}` })).status, 'locked').to.equal(401);
     });
   });
 });

@@ -130,6 +130,25 @@ describe('proxmox client: containers and tasks', () => {
     expect(s.sim.state.guests.has(150)).to.equal(false);
   });
 
+  it('delivers exactly the real log lines of a task that writes its first line after empty polls', async () => {
+    s.sim.holdTaskLogs();
+    const upid = await c.containers.create('pve1', { vmid: 150, ostemplate: DEBIAN, rootfs: 'local-lvm:4' });
+    const lines: Array<[number, string]> = [];
+    const waiting = c.tasks.wait(upid, { ...fast, onLog: (t, n) => { lines.push([n, t]); } });
+    // A real node answers an empty log with a counted placeholder; wait until the client has seen it twice.
+    const logPath = `/nodes/pve1/tasks/${upid}/log`;
+    const deadline = Date.now() + 3000;
+    while (s.sim.count('GET', logPath) < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+    expect(s.sim.count('GET', logPath)).to.be.at.least(2);
+    expect(await c.tasks.log(upid)).to.deep.equal({ lines: [], total: 0 });
+    s.sim.holdTaskLogs(false);
+    expect((await waiting).exitstatus).to.equal('OK');
+    const written = s.sim.core.tasks.tasks.get(upid)!.log;
+    expect(written[0]).to.match(/^extracting archive/);
+    expect(lines).to.deep.equal(written.map((t, i) => [i + 1, t]));
+    expect(lines.map(([, t]) => t)).not.to.include('no content');
+  });
+
   it('gives up waiting on a hanging task after timeoutMs, and the task can still finish', async () => {
     s.sim.hangTasks();
     const upid = await c.containers.start('pve1', 101);

@@ -99,6 +99,21 @@ describe('pve-sim control endpoints and transport details', () => {
     expect([taken.status, taken.body.errors]).to.deep.equal([400, { vmid: 'VM 100 already exists' }]);
   });
 
+  it('answers an empty task log as a real node does: total 1 and the "no content" line, at any start', async () => {
+    await control(s.url, 'hold-task-logs', { on: true });
+    const { body } = await api(s.url, 'POST', '/nodes/pve1/lxc/101/status/start');
+    const upid = encodeURIComponent(body.data);
+    for (const start of [0, 3]) {
+      const empty = await api(s.url, 'GET', `/nodes/pve1/tasks/${upid}/log?start=${start}&limit=50`);
+      expect(empty.body).to.deep.equal({ data: [{ n: 1, t: 'no content' }], total: 1 });
+    }
+    expect((await api(s.url, 'GET', `/nodes/pve1/tasks/${upid}/status`)).body.data.status).to.equal('running');
+    await control(s.url, 'hold-task-logs', { on: false });
+    const all = await api(s.url, 'GET', `/nodes/pve1/tasks/${upid}/log?limit=0`);
+    expect(all.body.data.at(-1)).to.deep.equal({ n: all.body.total, t: 'TASK OK' });
+    expect(all.body.data.map((l: { t: string }) => l.t)).not.to.include('no content');
+  });
+
   it('runs standalone: bin/pve-sim.ts prints its URL and credentials and obeys /_sim', async () => {
     const tsx = fileURLToPath(new URL('../../../node_modules/.bin/tsx', import.meta.url));
     const bin = fileURLToPath(new URL('../../../bin/pve-sim.ts', import.meta.url));
