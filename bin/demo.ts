@@ -1,68 +1,280 @@
-// `npm run demo`: Berth wired to the Proxmox VE API simulator with sample data, so a newcomer can try
-// logins, inventory sync and provisioning with no cluster. Data lives in data/demo/ (SQLite).
-// PORT (default 3000) and DEMO_SIM_PORT (default: a free port) can be set in the environment.
-import { spawn } from 'node:child_process';
+// `npm run demo`: Berth wired to the Proxmox VE API simulator with sample data and a mail catcher, so
+// a newcomer can try logins, the inventory, account requests and provisioning with no cluster and
+// no mail server. Data lives in data/demo/ (SQLite); running it again reuses that data.
+// PORT (default 3000; 0 = a free port) and DEMO_SIM_PORT (default: a free port) can be set in the
+// environment. The children's JSON logs go to data/demo/logs/; only warnings and errors are shown.
+import { spawn, type ChildProcess } from 'node:child_process';
 import crypto from 'node:crypto';
+import fs from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
+import readline from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { loadConfig } from '../config/index.js';
+import { loadConfig, type Config } from '../config/index.js';
+import { Auditor } from '../src/audit/index.js';
+import { formatMail, startMailCatcher } from '../src/dev/mail-catcher.js';
+import { importGuest } from '../src/inventory/drift-actions.js';
+import { KINDS } from '../src/inventory/kinds.js';
+import { updateRecord } from '../src/inventory/records.js';
+import { updateSchema } from '../src/inventory/schema.js';
+import { syncInventory } from '../src/inventory/sync.js';
 import { openDatabase } from '../src/lib/db/index.js';
+import { createLogger } from '../src/lib/logger.js';
 import { projectRoot } from '../src/lib/paths.js';
-import { loadSeedFile, startPveSim } from '../src/pve-sim/index.js';
-import { createAdmin } from '../src/services/createAdmin.js';
 import { Vault } from '../src/lib/vault.js';
+import { parseInput } from '../src/middlewares/validate.js';
+import { loadSeedFile, startPveSim, type Seed } from '../src/pve-sim/index.js';
+import { addCredential } from '../src/services/credentials.js';
+import { createAdmin } from '../src/services/createAdmin.js';
+import { createNode, updateNode } from '../src/services/nodes.js';
+import { nodeCreateSchema, nodeUpdateSchema } from '../src/routes/nodes.schema.js';
+
+/**
+ * What the demo gives each simulator guest when it imports it (by VMID): an owner among the demo's
+ * logins, an expiry date relative to the first run (some past, some soon, some far), tags, purpose,
+ * and for some a credential sealed in the vault. A guest not listed is imported for `admin`.
+ */
+const PLAN: Record<number, { owner: string; expiresInDays: number; tags: string; purpose: string; environment: string; credential?: { label: string; username: string } }> = {
+  100: { owner: 'alice@pve', expiresInDays: 120, tags: 'web,prod', purpose: 'Team website (nginx)', environment: 'production' },
+  101: { owner: 'bob@pve', expiresInDays: -12, tags: 'ci,build', purpose: 'CI build runner', environment: 'development' },
+  102: {
+    owner: 'alice@pve',
+    expiresInDays: 6,
+    tags: 'db,postgres',
+    purpose: 'PostgreSQL for the team apps',
+    environment: 'staging',
+    credential: { label: 'postgres superuser', username: 'postgres' },
+  },
+  200: {
+    owner: 'bob@pve',
+    expiresInDays: 400,
+    tags: 'windows,rdp',
+    purpose: 'Windows test desktop',
+    environment: 'testing',
+    credential: { label: 'Local administrator', username: 'Administrator' },
+  },
+  201: { owner: 'admin', expiresInDays: -40, tags: 'legacy', purpose: 'Old app server, to be retired', environment: 'production' },
+};
+
+const ADMIN = 'admin';
+const ADMIN_EMAIL = 'admin@example.org';
+const rule = '═'.repeat(72);
 
 const seedFile = fileURLToPath(new URL('../test/fixtures/pve-seed.json', import.meta.url));
 const seed = loadSeedFile(seedFile);
 const sim = await startPveSim({ seed, host: '127.0.0.1', port: Number(process.env.DEMO_SIM_PORT ?? 0), taskMs: 1500, ipDelayMs: 3000 });
 
-const dataDir = process.env.DATA_DIR ?? path.join(projectRoot, 'data', 'demo');
-const env = { ...process.env, DATA_DIR: dataDir, DATABASE_URL: `sqlite:${path.join(dataDir, 'berth.db')}`, PROXMOX_URL: sim.url };
+const dataDir = path.resolve(process.env.DATA_DIR ?? path.join(projectRoot, 'data', 'demo'));
+const logDir = path.join(dataDir, 'logs');
+fs.mkdirSync(logDir, { recursive: true, mode: 0o700 });
+const mail = await startMailCatcher({ dir: path.join(dataDir, 'mail'), onMail: (m) => console.log(formatMail(m)) });
 
-// A local admin for the demo, created once; its password is printed once.
-const config = loadConfig({ env, dotenv: false });
-const db = await openDatabase(config);
-let adminLine = "  local admin 'admin' exists already (data/demo/; delete the folder to start over)";
-if (!(await db.models.User.findOne({ where: { username: 'admin' } }))) {
-  const password = crypto.randomBytes(12).toString('base64url');
-  await createAdmin(db.models, { username: 'admin', password });
-  adminLine = `  local admin: admin / ${password}`;
+const baseEnv: Record<string, string | undefined> = { ...process.env, DATA_DIR: dataDir, DATABASE_URL: `sqlite:${path.join(dataDir, 'berth.db')}`, PROXMOX_URL: sim.url };
+const requested = loadConfig({ env: baseEnv, dotenv: true });
+const port = requested.PORT === 0 ? await freePort(requested.HOST) : requested.PORT;
+const berthUrl = requested.PUBLIC_URL ?? `http://${requested.HOST}:${port}`;
+const env: Record<string, string | undefined> = {
+  ...baseEnv,
+  PORT: String(port),
+  // Links in emails must point at the port the server really has.
+  PUBLIC_URL: berthUrl,
+  SMTP_HOST: mail.host,
+  SMTP_PORT: String(mail.port),
+  SMTP_SECURE: 'none',
+  SMTP_USER: '',
+  SMTP_PASSWORD: '',
+  // /health/ready then also waits for the job runner's first heartbeat.
+  READY_REQUIRES_RUNNER: 'true',
+};
+const config = loadConfig({ env, dotenv: true });
+const setup = await prepareData(config, seed);
+
+const children: Array<{ name: string; proc: ChildProcess }> = [];
+let stopping = false;
+for (const [name, entry] of [
+  ['server', 'server.ts'],
+  // The job runner runs sync jobs (and the demo's other jobs); it stops with the server.
+  ['runner', 'job-runner.ts'],
+] as const) {
+  const proc = spawn(process.execPath, ['--import', 'tsx', path.join(projectRoot, entry)], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  relayLogs(name, proc);
+  proc.on('exit', (code, signal) => {
+    if (stopping) return;
+    console.error(`The demo's ${name} stopped (${signal ?? `exit code ${code}`}); see ${path.join(logDir, `demo-${name}.log`)}. Stopping the demo.`);
+    void shutdown(1);
+  });
+  children.push({ name, proc });
 }
-// The simulator's nodes, registered with its API token, so "Sync now" on the drift page works at once.
-// The demo simulator speaks plain HTTP on 127.0.0.1, so there is no certificate to verify.
-const token = seed.tokens?.[0];
-const vault = Vault.fromConfig(config);
-for (const node of seed.nodes) {
-  if (await db.models.Node.findOne({ where: { name: node.name } })) continue;
-  await db.models.Node.create({
-    name: node.name,
-    apiUrl: sim.url,
-    tlsVerify: true,
-    tlsFingerprint: null,
-    apiTokenId: token?.id ?? null,
-    apiTokenSecret: token?.secret ? vault.seal(token.secret, 'node-token') : null,
+process.on('SIGINT', () => void shutdown(0));
+process.on('SIGTERM', () => void shutdown(0));
+
+// Asked on the listening address itself: PUBLIC_URL may name a proxy in front of it.
+if (await waitUntilReady(`http://${config.HOST}:${port}/health/ready`, 180_000)) printBanner();
+else if (!stopping) {
+  console.error(`Berth was not ready (/health/ready) within 3 minutes; see ${logDir}.`);
+  void shutdown(1);
+}
+
+/** Stops the children (and waits for them), then the catcher and the simulator. */
+async function shutdown(code: number): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  await Promise.all(
+    children.map(({ proc }) => {
+      if (proc.exitCode !== null || proc.signalCode !== null) return undefined;
+      const exited = new Promise((resolve) => proc.once('exit', resolve));
+      // Its last log lines are read once its pipes close (soon after the exit, unless a grandchild holds them).
+      const drained = new Promise((resolve) => proc.once('close', resolve));
+      proc.kill('SIGTERM');
+      return exited.then(() => Promise.race([drained, new Promise((resolve) => setTimeout(resolve, 2000))]));
+    }),
+  );
+  await mail.close();
+  await sim.close();
+  process.exit(code);
+}
+
+/** A free TCP port on `host` (PORT=0): chosen before the server starts, so the URL in mails is right. */
+function freePort(host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = net.createServer();
+    probe.once('error', reject);
+    probe.listen(0, host, () => {
+      const { port: free } = probe.address() as net.AddressInfo;
+      probe.close(() => resolve(free));
+    });
   });
 }
-await db.close();
 
-console.log(`Proxmox VE simulator: ${sim.url} (nodes ${seed.nodes.map((n) => n.name).join(', ')})`);
-console.log('Log in to Berth with:');
-console.log(adminLine);
-for (const u of seed.users) console.log(`  Proxmox user: ${u.userid} / ${u.password ?? '(none)'}  groups ${u.groups.join(',') || '-'}`);
+/**
+ * The demo's data, each part created once (a second run over the same folder adds nothing): the
+ * local admin, the simulator's nodes with its API token, and the simulator's guests imported into
+ * the inventory through the same commands as the drift page, the record form and the vault.
+ */
+async function prepareData(config: Config, seed: Seed): Promise<{ adminPassword: string | null; inventory: string }> {
+  const logger = createLogger('warn');
+  const db = await openDatabase(config);
+  const auditor = Auditor.fromConfig(config, db.models, logger, 'audit-cli.log');
+  const vault = Vault.fromConfig(config);
+  const deps = { models: db.models, sequelize: db.sequelize, auditor, vault };
+  // Berth itself sets the demo up (as the sync schedule does): no person is named in the audit trail.
+  const actor = { username: null };
+  try {
+    // The admin's password is kept in the demo's folder so every run can print it again.
+    const passwordFile = path.join(config.DATA_DIR, 'demo-admin-password');
+    let adminPassword: string | null = fs.existsSync(passwordFile) ? fs.readFileSync(passwordFile, 'utf8').trim() : null;
+    if (!(await db.models.User.findOne({ where: { username: ADMIN } }))) {
+      adminPassword = crypto.randomBytes(12).toString('base64url');
+      await createAdmin(db.models, { username: ADMIN, password: adminPassword, email: ADMIN_EMAIL, displayName: 'Demo admin' });
+      fs.writeFileSync(passwordFile, `${adminPassword}\n`, { mode: 0o600 });
+    }
 
-console.log(`Nodes ${seed.nodes.map((n) => n.name).join(', ')} are registered in Berth (admin: Sync & drift → Sync now).`);
+    // The simulator's nodes, registered with its API token (through the nodes page's commands), so
+    // "Sync now" on the drift page works at once. The simulator answers on a new port each run, so a
+    // second run points the nodes at it, giving the token again as a changed address requires.
+    const token = seed.tokens?.[0];
+    for (const node of seed.nodes) {
+      const input = { name: node.name, apiUrl: sim.url, apiTokenId: token?.id ?? '', apiTokenSecret: token?.secret ?? '' };
+      const existing = await db.models.Node.findOne({ where: { name: node.name } });
+      if (!existing) await createNode(deps, parseInput(nodeCreateSchema, input), actor);
+      else if (existing.apiUrl !== new URL(sim.url).origin) await updateNode(deps, existing, parseInput(nodeUpdateSchema, input), actor);
+    }
 
-const server = spawn(process.execPath, ['--import', 'tsx', path.join(projectRoot, 'server.ts')], { env, stdio: 'inherit' });
-// The job runner runs sync jobs (and the demo's other jobs); it stops with the server.
-const runner = spawn(process.execPath, ['--import', 'tsx', path.join(projectRoot, 'job-runner.ts')], { env, stdio: 'inherit' });
-const stop = async (signal: NodeJS.Signals) => {
-  runner.kill(signal);
-  server.kill(signal);
-};
-process.on('SIGINT', () => void stop('SIGINT'));
-process.on('SIGTERM', () => void stop('SIGTERM'));
-server.on('exit', async (code) => {
-  runner.kill('SIGTERM');
-  await sim.close();
-  process.exit(code ?? 0);
-});
+    const report = await syncInventory({ models: db.models, sequelize: db.sequelize, vault, config }, { stderr: (text) => process.stderr.write(`sync: ${text}`) });
+    let imported = 0;
+    for (const snap of await db.models.GuestSnapshot.findAll({ order: [['vmid', 'ASC']] })) {
+      const kind = KINDS.find((k) => k.proxmoxType === snap.kind)!;
+      const node = await db.models.Node.findOne({ where: { name: snap.node } });
+      if (!node || (await kind.model(db.models).findOne({ where: { nodeId: node.id, [kind.vmidField]: snap.vmid } }))) continue;
+      const plan = PLAN[snap.vmid];
+      try {
+        const { record } = await importGuest(deps, { kind: snap.kind as 'lxc' | 'qemu', node: snap.node, vmid: snap.vmid, username: plan?.owner ?? ADMIN }, actor);
+        if (plan) {
+          const expires = new Date(Date.now() + plan.expiresInDays * 86_400_000).toISOString().slice(0, 10);
+          const fields = parseInput(updateSchema(kind), { expiresAt: expires, tags: plan.tags, purpose: plan.purpose, environment: plan.environment });
+          await updateRecord(deps, kind, record, fields, actor);
+          if (plan.credential) await addCredential(deps, kind, record, { ...plan.credential, password: crypto.randomBytes(12).toString('base64url') }, actor);
+        }
+        imported++;
+      } catch (err) {
+        console.error(`Could not import ${snap.kind} ${snap.vmid} (${snap.name ?? 'unnamed'}): ${(err as Error).message}`);
+      }
+    }
+    const counts = await Promise.all(KINDS.map(async (k) => `${await k.model(db.models).count()} ${k.plural}`));
+    const inventory = `${counts.join(', ')} in the inventory${imported ? ` (${imported} imported from the simulator just now)` : ''}; last sync saw ${report.guests} guests`;
+    return { adminPassword, inventory };
+  } finally {
+    await auditor.close();
+    await db.close();
+  }
+}
+
+/** Only warnings and errors of a child reach the console, one readable line each; every line goes to its log file. */
+function relayLogs(name: string, proc: ChildProcess): void {
+  const file = fs.createWriteStream(path.join(logDir, `demo-${name}.log`), { flags: 'a', mode: 0o600 });
+  // 'close', not 'exit': it comes after the last line of both pipes has been read.
+  proc.once('close', () => file.end());
+  for (const [stream, out] of [
+    [proc.stdout!, process.stdout],
+    [proc.stderr!, process.stderr],
+  ] as const) {
+    readline.createInterface({ input: stream }).on('line', (line) => {
+      file.write(`${line}\n`);
+      const shown = readableLogLine(name, line);
+      if (shown) out.write(`${shown}\n`);
+    });
+  }
+}
+
+function readableLogLine(name: string, line: string): string | null {
+  let entry: { level?: unknown; time?: unknown; msg?: unknown; err?: { message?: string }; reason?: unknown } | null = null;
+  try {
+    entry = JSON.parse(line);
+  } catch {
+    /* not a log line: shown as it is */
+  }
+  if (!entry || typeof entry !== 'object' || typeof entry.level !== 'number') return line.trim() ? `[${name}] ${line}` : null;
+  if (entry.level < 40) return null;
+  const time = typeof entry.time === 'string' ? `${entry.time.slice(11, 19)} ` : '';
+  const detail = entry.err?.message ?? (typeof entry.reason === 'string' ? entry.reason : '');
+  return `${time}${entry.level >= 50 ? 'ERROR' : 'WARN'} [${name}] ${String(entry.msg ?? '')}${detail ? `: ${detail}` : ''}`;
+}
+
+/** Polls until the server answers ready (database and job runner); false if a child exits or time runs out. */
+async function waitUntilReady(url: string, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline && !stopping) {
+    try {
+      if ((await fetch(url, { signal: AbortSignal.timeout(5000) })).ok) return true;
+    } catch {
+      /* not listening yet */
+    }
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  return false;
+}
+
+/** The banner, printed last so the URL and the logins stay on screen. */
+function printBanner(): void {
+  const rows: Array<[string, string]> = [
+    [`${ADMIN} / ${setup.adminPassword ?? '(the password printed at its first run)'}`, 'Berth admin, a local account (realm "Berth (local)")'],
+    ...seed.users.map((u): [string, string] => [`${u.userid} / ${u.password ?? '(none)'}`, `Proxmox user, groups ${u.groups.join(',') || '-'}`]),
+  ];
+  const width = Math.max(...rows.map(([login]) => login.length));
+  console.log(
+    [
+      rule,
+      `Proxmox VE simulator: ${sim.url} (nodes ${seed.nodes.map((n) => n.name).join(', ')}, registered in Berth)`,
+      `Inventory: ${setup.inventory}.`,
+      `Mail: Berth sends to the demo's catcher (smtp://${mail.host}:${mail.port}); every mail is printed here`,
+      `  and saved in ${mail.dir}. Try ${berthUrl}/register, approve it at ${berthUrl}/account-requests,`,
+      '  then follow the set-password link printed here.',
+      `Logs: ${logDir} (warnings and errors are shown here). Data: ${dataDir} (delete it to start over).`,
+      rule,
+      `Berth is ready at ${berthUrl}   (Ctrl-C stops the demo)`,
+      'Log in as (type Proxmox users as name@realm, as shown: the @realm picks the realm):',
+      ...rows.map(([login, what]) => `  ${login.padEnd(width)}   ${what}`),
+      rule,
+    ].join('\n'),
+  );
+}

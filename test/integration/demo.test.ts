@@ -1,62 +1,242 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { spawn, type ChildProcess } from 'node:child_process';
+import readline from 'node:readline';
 import { expect } from 'chai';
 import request from 'supertest';
-import { spawn } from 'node:child_process';
-import readline from 'node:readline';
 import { projectRoot } from '../../src/lib/paths.js';
 import { track } from '../support/resources.js';
 
-describe('npm run demo', function () {
-  this.timeout(60_000);
-
-  it('starts Berth wired to the simulator, with a local admin who can log in', async () => {
-    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-demo-'));
-    const proc = spawn(process.execPath, ['--import', 'tsx', 'bin/demo.ts'], {
-      cwd: projectRoot,
-      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', DATA_DIR: dataDir, PORT: '0', LOG_LEVEL: 'info' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    const exited = new Promise((resolve) => proc.once('exit', resolve));
-    const untrack = track('demo process', async () => {
-      proc.kill('SIGKILL');
-      await exited;
-    });
+/** Every live descendant of `pid` (Linux /proc), zombies left out: they hold no resources. */
+function descendants(pid: number): number[] {
+  const children = new Map<number, number[]>();
+  for (const entry of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
     try {
-      const seen = { url: '', sim: '', password: '' };
-      await new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error('demo did not start')), 45_000);
-        readline.createInterface({ input: proc.stdout! }).on('line', (line) => {
-          seen.sim ||= /Proxmox VE simulator: (\S+)/.exec(line)?.[1] ?? '';
-          seen.password ||= /local admin: admin \/ (\S+)/.exec(line)?.[1] ?? '';
-          if (line.includes('Berth is listening')) seen.url = JSON.parse(line).url;
-          if (seen.url) (clearTimeout(timer), resolve());
-        });
-      });
-      expect(seen.sim).to.match(/^http:\/\/127\.0\.0\.1:\d+$/);
-      const version = await request(seen.sim).get('/api2/json/version').expect(401);
-      expect(version.text).to.equal('');
-      const agent = request.agent(seen.url);
-      const page = await agent.get('/login').expect(200);
-      const token = /name="csrf-token" content="([^"]+)"/.exec(page.text)![1];
-      await agent.post('/login').type('form').send({ username: 'admin', password: seen.password, _csrf: token }).expect(303);
-      await agent.get('/').expect(200);
+      const stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const [state, ppid] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (state === 'Z') continue;
+      children.set(Number(ppid), [...(children.get(Number(ppid)) ?? []), Number(entry)]);
+    } catch {
+      /* it ended while we looked */
+    }
+  }
+  const found: number[] = [];
+  const queue = [pid];
+  while (queue.length) for (const child of children.get(queue.shift()!) ?? []) (found.push(child), queue.push(child));
+  return found;
+}
 
-      // The simulator's nodes are registered and the demo's job runner runs a sync.
-      const csrf = /name="csrf-token" content="([^"]+)"/.exec((await agent.get('/nodes').expect(200)).text)![1];
-      const sync = await agent.post('/inventory/sync').set('Accept', 'application/json').set('X-CSRF-Token', csrf).expect(201);
-      let status = 'pending';
-      for (let i = 0; i < 150 && !['success', 'failure', 'cancelled'].includes(status); i++) {
-        await new Promise((r) => setTimeout(r, 200));
-        status = (await agent.get(`/jobs/${sync.body.id}`).set('Accept', 'application/json').expect(200)).body.status;
+function alive(pid: number): boolean {
+  try {
+    return !fs.readFileSync(`/proc/${pid}/stat`, 'utf8').includes(') Z ');
+  } catch {
+    return false;
+  }
+}
+
+async function until<T>(what: string, timeoutMs: number, check: () => T | undefined | Promise<T | undefined>): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined && value !== false) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+interface Demo {
+  proc: ChildProcess;
+  /** stdout, line by line, as printed so far. */
+  lines: string[];
+  stderr: () => string;
+  url: string;
+  sim: string;
+  password: string;
+  /** Index in `lines` of the banner's closing rule. */
+  bannerEnd: number;
+  /** Sends SIGTERM; resolves with the exit code once the demo and everything it started have ended. */
+  stop(): Promise<number | null>;
+}
+
+/** Runs `npm run demo`'s script over `dataDir` and waits for its banner. Tracked: a test that leaves it running fails. */
+async function startDemo(dataDir: string): Promise<Demo> {
+  const proc = spawn(process.execPath, ['--import', 'tsx', 'bin/demo.ts'], {
+    cwd: projectRoot,
+    // LOG_LEVEL info: the children log every request, which must not reach the console.
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', DATA_DIR: dataDir, PORT: '0', LOG_LEVEL: 'info' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const lines: string[] = [];
+  let stderr = '';
+  proc.stderr!.on('data', (d) => (stderr += d));
+  readline.createInterface({ input: proc.stdout! }).on('line', (line) => lines.push(line));
+  const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
+  let started: number[] = [];
+  const kill = track('demo process', async () => {
+    for (const pid of [proc.pid!, ...started, ...descendants(proc.pid!)]) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        /* already gone */
       }
+    }
+    await exited;
+  });
+  const stop = async () => {
+    started = descendants(proc.pid!);
+    proc.kill('SIGTERM');
+    const code = await exited;
+    // The server, the job runner and what they started end with the demo.
+    await until(`the demo's processes ${started.join(', ')} to end`, 30_000, () => started.every((pid) => !alive(pid)) || undefined);
+    await kill();
+    return code;
+  };
+  try {
+    const bannerEnd = await until('the banner', 150_000, () => {
+      if (proc.exitCode !== null) throw new Error(`the demo exited with ${proc.exitCode}: ${stderr}`);
+      const login = lines.findIndex((l) => l.startsWith('Log in as'));
+      const end = login < 0 ? -1 : lines.findIndex((l, i) => i > login && l.startsWith('═'));
+      return end < 0 ? undefined : end;
+    });
+    const text = lines.join('\n');
+    return {
+      proc,
+      lines,
+      stderr: () => stderr,
+      url: /Berth is ready at (\S+)/.exec(text)![1],
+      sim: /Proxmox VE simulator: (\S+)/.exec(text)![1],
+      password: /^ {2}admin \/ (\S+)/m.exec(text)![1],
+      bannerEnd,
+      stop,
+    };
+  } catch (err) {
+    await kill();
+    throw err;
+  }
+}
+
+const csrfOf = (html: string) => /name="csrf-token" content="([^"]+)"/.exec(html)![1];
+
+async function logIn(url: string, username: string, password: string) {
+  const agent = request.agent(url);
+  const page = await agent.get('/login').expect(200);
+  await agent.post('/login').type('form').send({ username, password, _csrf: csrfOf(page.text) }).expect(303);
+  return agent;
+}
+
+describe('npm run demo', function () {
+  // Two demo starts (each runs migrations, a sync and two tsx processes) on a loaded 2-core machine.
+  this.timeout(400_000);
+  let dataDir: string;
+  beforeEach(() => {
+    dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-demo-'));
+  });
+  afterEach(() => {
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('ends its output with the URL and logins, fills the inventory, catches mail for the account flow, and stops cleanly', async () => {
+    const demo = await startDemo(dataDir);
+    let code: number | null;
+    try {
+      // The banner: the URL and every login (the local admin and the seed's Proxmox users), last.
+      const banner = demo.lines.slice(0, demo.bannerEnd + 1).join('\n');
+      expect(demo.url).to.match(/^http:\/\/127\.0\.0\.1:\d+$/);
+      expect(banner).to.match(/admin \/ \S+ +Berth admin, a local account \(realm "Berth \(local\)"\)/);
+      expect(banner).to.include('alice@pve / alicepass123').and.include('root@pam / rootpass123');
+      expect(banner).to.match(/Mail: .*catcher \(smtp:\/\/127\.0\.0\.1:\d+\)/);
+      expect(banner).to.include(path.join(dataDir, 'mail'));
+      expect(demo.lines.findIndex((l) => l.includes('Berth is ready at'))).to.be.greaterThan(demo.lines.findIndex((l) => l.startsWith('Mail:')));
+      expect(demo.lines.filter((l) => l.trimStart().startsWith('{')), 'JSON log lines on the console').to.deep.equal([]);
+      await request(demo.sim).get('/api2/json/version').expect(401);
+
+      // The simulator's guests are in the lists with owners, tags, purpose and expiry; one has a credential.
+      const admin = await logIn(demo.url, 'admin', demo.password);
+      const containersPage = (await admin.get('/containers').expect(200)).text;
+      for (const text of ['web01', 'build01', 'db01', 'alice@pve', 'bob@pve', 'postgres']) expect(containersPage).to.include(text);
+      const vmsPage = (await admin.get('/vms').expect(200)).text;
+      for (const text of ['win-rdp01', 'legacy-vm', 'bob@pve', 'windows']) expect(vmsPage).to.include(text);
+      const { containers } = (await admin.get('/containers').set('Accept', 'application/json').expect(200)).body;
+      const { vms } = (await admin.get('/vms').set('Accept', 'application/json').expect(200)).body;
+      expect(containers).to.have.length(3);
+      expect(vms).to.have.length(2);
+      type Row = { id: number; name: string; owner: string; tags: string[]; environment: string; expired: boolean; expiringSoon: boolean };
+      const db01 = (containers as Row[]).find((c) => c.name === 'db01')!;
+      expect(db01).to.deep.include({ owner: 'alice@pve', environment: 'staging', tags: ['db', 'postgres'] });
+      const rows = [...containers, ...vms] as Row[];
+      expect(rows.filter((r) => r.expired).map((r) => r.name), 'expired').to.have.members(['build01', 'legacy-vm']);
+      expect(rows.filter((r) => r.expiringSoon).map((r) => r.name), 'expiring soon').to.have.members(['db01']);
+      expect(rows.map((r) => r.owner)).to.have.members(['alice@pve', 'bob@pve', 'alice@pve', 'bob@pve', 'admin']);
+      expect((await admin.get(`/containers/${db01.id}`).expect(200)).text).to.include('PostgreSQL for the team apps');
+      const creds = (await admin.get(`/containers/${db01.id}/credentials`).set('Accept', 'application/json').expect(200)).body;
+      expect(JSON.stringify(creds)).to.include('postgres superuser');
+
+      // Nothing was printed after the banner while the admin browsed (request logs stay in the log file).
+      expect(demo.lines.slice(demo.bannerEnd + 1)).to.deep.equal([]);
+      expect(demo.stderr()).to.equal('');
+      expect(fs.readFileSync(path.join(dataDir, 'logs', 'demo-server.log'), 'utf8')).to.include('"url":"/containers"');
+
+      // Account request → mail to the admin → approval → mail with a set-password link that works.
+      const visitor = request.agent(demo.url);
+      const form = (await visitor.get('/register').expect(200)).text;
+      await visitor
+        .post('/register')
+        .type('form')
+        .send({ name: 'Carol Demo', email: 'carol@example.org', username: 'carol', reason: 'Trying the demo', _csrf: csrfOf(form) })
+        .expect(201);
+      await until('the account request mail', 30_000, () => demo.lines.find((l) => l === 'Subject: Berth account request: carol'));
+      expect(demo.lines.join('\n')).to.match(/Mail to admin@example\.org/);
+      const requests = (await admin.get('/account-requests').expect(200)).text;
+      const id = /\/account-requests\/(\d+)\/approve/.exec(requests)![1];
+      await admin.post(`/account-requests/${id}/approve`).type('form').send({ _csrf: csrfOf(requests) }).expect(303);
+      const link = await until('the approval mail and its link', 30_000, () => {
+        const subject = demo.lines.findIndex((l) => l === 'Subject: Your Berth account is ready');
+        if (subject < 0) return undefined;
+        return demo.lines.slice(subject).map((l) => /(http:\/\/\S+\/set-password\?token=\S+)/.exec(l)?.[1]).find(Boolean);
+      });
+      expect(demo.lines.join('\n')).to.match(/Mail to carol@example\.org/);
+      const saved = fs.readdirSync(path.join(dataDir, 'mail'));
+      expect(saved.filter((f) => f.endsWith('.eml'))).to.have.length(2);
+      expect(saved.some((f) => f.includes('your-berth-account-is-ready'))).to.equal(true);
+
+      const newcomer = request.agent(demo.url);
+      const target = new URL(link);
+      expect(target.origin).to.equal(demo.url);
+      const setPage = (await newcomer.get(target.pathname + target.search).expect(200)).text;
+      const token = /name="token" value="([^"]+)"/.exec(setPage)![1];
+      await newcomer.post('/set-password').type('form').send({ token, newPassword: 'carol-demo-password-1', confirmPassword: 'carol-demo-password-1', _csrf: csrfOf(setPage) }).expect(303);
+      const carol = await logIn(demo.url, 'carol', 'carol-demo-password-1');
+      await carol.get('/account').expect(200);
+    } finally {
+      code = await demo.stop();
+    }
+    expect(code, 'exit code after SIGTERM').to.equal(0);
+  });
+
+  it('a second run over the same data reuses it: same admin password, no duplicated records', async () => {
+    const first = await startDemo(dataDir);
+    expect(await first.stop()).to.equal(0);
+    expect(first.lines.find((l) => l.startsWith('Inventory:'))).to.include('3 containers, 2 VMs in the inventory (5 imported from the simulator just now)');
+    const second = await startDemo(dataDir);
+    let code: number | null;
+    try {
+      expect(second.password).to.equal(first.password);
+      expect(second.lines.find((l) => l.startsWith('Inventory:'))).to.equal('Inventory: 3 containers, 2 VMs in the inventory; last sync saw 5 guests.');
+      const admin = await logIn(second.url, 'admin', second.password);
+      expect((await admin.get('/containers').set('Accept', 'application/json').expect(200)).body.containers).to.have.length(3);
+      // The nodes now point at this run's simulator: a sync through the job runner succeeds.
+      const csrf = csrfOf((await admin.get('/nodes').expect(200)).text);
+      const sync = await admin.post('/inventory/sync').set('Accept', 'application/json').set('X-CSRF-Token', csrf).expect(201);
+      const status = await until('the sync job to finish', 60_000, async () => {
+        const s = (await admin.get(`/jobs/${sync.body.id}`).set('Accept', 'application/json').expect(200)).body.status;
+        return ['success', 'failure', 'cancelled'].includes(s) ? s : undefined;
+      });
       expect(status).to.equal('success');
     } finally {
-      proc.kill('SIGTERM');
-      await exited;
-      await untrack();
-      fs.rmSync(dataDir, { recursive: true, force: true });
+      code = await second.stop();
     }
+    expect(code, 'exit code after SIGTERM').to.equal(0);
   });
 });
