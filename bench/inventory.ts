@@ -6,12 +6,11 @@
 import type { AddressInfo } from 'node:net';
 import { createApp } from '../src/app.js';
 import { createLogger } from '../src/lib/logger.js';
-import { hashPassword } from '../src/lib/passwords.js';
 import { loginCookie } from '../test/support/sse-client.js';
 import { benchDb, dialectLabel, percentile } from './common.js';
+import { createBenchUser, inventorySize, seedInventory } from './seed.js';
 
-const CONTAINERS = Number(process.env.BENCH_CONTAINERS ?? 10_000);
-const VMS = Number(process.env.BENCH_VMS ?? 2_000);
+const { containers: CONTAINERS, vms: VMS } = inventorySize();
 const SEQUENTIAL = 200;
 const CONCURRENT_TOTAL = 1_000;
 const CONCURRENCY = 10;
@@ -19,60 +18,10 @@ const CONCURRENCY = 10;
 const { db, config, cleanup } = await benchDb({ AUDIT_LOG_FILE: 'false' });
 const { models } = db;
 const label = dialectLabel(config);
-for (const m of [models.Credential, models.Service, models.Container, models.VirtualMachine, models.GuestSnapshot, models.Node]) await (m as typeof models.Node).destroy({ where: {} });
 
 // --- data ---
-const t0 = Date.now();
-const nodes = await models.Node.bulkCreate(['pve1', 'pve2', 'pve3'].map((name) => ({ name, apiUrl: `https://${name}.example.org:8006`, tlsVerify: true, tlsFingerprint: null, apiTokenId: null, apiTokenSecret: null })));
-const owners = Array.from({ length: 50 }, (_, i) => `user${String(i).padStart(2, '0')}`);
-const tagsets = ['web,prod', 'db,prod', 'ci', 'lab,test', null, 'gpu,ai', 'web,staging'];
-const hex = (n: number, width: number) => n.toString(16).padStart(width, '0');
-const mac = (prefix: string, n: number) => `${prefix}:${hex((n >> 16) & 255, 2)}:${hex((n >> 8) & 255, 2)}:${hex(n & 255, 2)}`;
-const day = (n: number) => new Date(Date.UTC(2026, 10, 21) + (n % 400) * 86_400_000).toISOString().slice(0, 10);
-for (let start = 0; start < CONTAINERS; start += 1000) {
-  await models.Container.bulkCreate(
-    Array.from({ length: Math.min(1000, CONTAINERS - start) }, (_, k) => {
-      const i = start + k;
-      return {
-        hostname: `ct-${String(i).padStart(5, '0')}.lab.example.org`,
-        username: i % 17 === 0 ? null : owners[i % owners.length]!,
-        osRelease: i % 2 ? 'debian-12' : 'ubuntu-24.04',
-        nodeId: nodes[i % 3]!.id,
-        containerId: 1000 + i,
-        macAddress: mac('bc:24:11', i),
-        ipv4Address: `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`,
-        status: i % 5 ? 'running' : 'stopped',
-        environment: i % 3 ? 'production' : 'staging',
-        expiresAt: i % 4 ? day(i) : null,
-        purpose: `service ${i}`,
-        notes: null,
-        tags: tagsets[i % tagsets.length]!,
-      } as never;
-    }),
-  );
-}
-for (let start = 0; start < VMS; start += 1000) {
-  await models.VirtualMachine.bulkCreate(
-    Array.from({ length: Math.min(1000, VMS - start) }, (_, k) => {
-      const i = start + k;
-      return {
-        name: `vm-${String(i).padStart(5, '0')}.lab.example.org`,
-        username: owners[i % owners.length]!,
-        osName: 'Windows Server 2022',
-        nodeId: nodes[i % 3]!.id,
-        vmid: 50_000 + i,
-        macAddress: mac('bc:24:12', i),
-        ipv4Address: `10.200.${(i >> 8) & 255}.${i & 255}`,
-        environment: 'production',
-        expiresAt: day(i),
-        purpose: `vm ${i}`,
-        notes: null,
-        tags: tagsets[i % tagsets.length]!,
-      } as never;
-    }),
-  );
-}
-console.log(`[${label}] seeded ${CONTAINERS} containers and ${VMS} VMs on 3 nodes in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+const { owners, seconds } = await seedInventory(models, { containers: CONTAINERS, vms: VMS });
+console.log(`[${label}] seeded ${CONTAINERS} containers and ${VMS} VMs on 3 nodes in ${seconds.toFixed(1)} s`);
 
 // --- app ---
 const { app, stop } = createApp({ config, logger: createLogger('silent'), sequelize: db.sequelize, models });
@@ -81,8 +30,8 @@ await new Promise((r) => server.once('listening', r));
 const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 const password = 'bench-password-1';
 const admin = `bench-admin-${Date.now()}`;
-await models.User.create({ username: admin, realm: 'local', role: 'admin', disabled: false, displayName: null, email: null, passwordHash: await hashPassword(password), lastLoginAt: null });
-await models.User.create({ username: owners[7]!, realm: 'local', role: 'user', disabled: false, displayName: null, email: null, passwordHash: await hashPassword(password), lastLoginAt: null }).catch(() => undefined);
+await createBenchUser(models, admin, 'admin', password);
+await createBenchUser(models, owners[7]!, 'user', password);
 const adminCookie = await loginCookie(base, admin, password);
 const userCookie = await loginCookie(base, owners[7]!, password);
 
@@ -122,8 +71,8 @@ async function measure(name: string, path: string, cookie: string): Promise<void
   );
 }
 
-const someContainer = await models.Container.findOne({ where: { hostname: 'ct-04242.lab.example.org' } });
-const someVm = await models.VirtualMachine.findOne({ where: { name: 'vm-01234.lab.example.org' } });
+const someContainer = await models.Container.findOne({ where: { hostname: `ct-${String(Math.min(4242, CONTAINERS - 1)).padStart(5, '0')}.lab.example.org` } });
+const someVm = await models.VirtualMachine.findOne({ where: { name: `vm-${String(Math.min(1234, VMS - 1)).padStart(5, '0')}.lab.example.org` } });
 await measure('containers list, admin, q=ct-04 (50/page)', '/containers?q=ct-04&per=50', adminCookie);
 await measure('containers list, admin, first page (50/page)', '/containers?per=50', adminCookie);
 await measure('containers list, admin, page 150 sorted by IP', '/containers?per=50&sort=ip&page=150', adminCookie);
