@@ -53,7 +53,8 @@ if (!force && upToDate) {
   process.exit(0);
 }
 
-console.log(force ? 'Compiling Berth into dist/ …' : 'Sources changed since the last build: compiling into dist/ …');
+const why = force ? 'Compiling' : previous ? 'Sources changed since the last build: compiling' : 'First build: compiling';
+console.log(`${why} Berth into dist/ …`);
 const tsc = path.join(root, 'node_modules', 'typescript', 'bin', 'tsc');
 const result = spawnSync(process.execPath, [tsc, '-p', path.join(root, 'tsconfig.build.json')], { stdio: 'inherit', cwd: root });
 if (result.status !== 0) {

@@ -101,7 +101,7 @@ describe('the compiled server from a fresh checkout', function () {
     fs.rmSync(path.join(checkout, 'dist'), { recursive: true });
     const rebuilt = await run(checkout, process.execPath, ['bin/build.js'], env());
     expect(rebuilt.code, rebuilt.stdout + rebuilt.stderr).to.equal(0);
-    expect(rebuilt.stdout).to.contain('compiling into dist/');
+    expect(rebuilt.stdout).to.contain('First build: compiling Berth into dist/');
     // A second start with nothing changed does not compile again.
     const again = await run(checkout, process.execPath, ['bin/build.js'], env());
     expect(again.stdout).to.contain('dist/ is up to date');
