@@ -64,6 +64,8 @@ export async function insertShellJob(command: string, extra: Partial<{ timeoutSe
 }
 
 export interface RunnerProcess {
+  /** The runner's id, as in its JobRunners row. */
+  runnerId: string;
   proc: ChildProcess;
   lines: Array<Record<string, any>>;
   /** Resolves with the log line whose msg matches. */
@@ -119,8 +121,9 @@ export async function startRunnerProcess(env: Record<string, string> = {}): Prom
     proc.kill('SIGKILL');
     await exited;
   });
-  await waitForLog('job runner started');
+  const { runnerId } = await waitForLog('job runner started');
   return {
+    runnerId,
     proc,
     lines,
     waitForLog,
