@@ -52,7 +52,6 @@ export function runnerOptionsFromConfig(config: Config, deps: Pick<RunnerOptions
     outputFlushMs: config.JOB_OUTPUT_FLUSH_MS,
     outputBufferMaxBytes: config.JOB_OUTPUT_BUFFER_MAX_BYTES,
     cwd: config.JOB_RUNNER_CWD,
-    env: config.jobEnv,
   };
 }
 

@@ -1,6 +1,7 @@
 import { Router } from 'express';
 import { z } from 'zod';
 import { mailerFor } from '../lib/mail/index.js';
+import { optional } from '../lib/validators.js';
 import { wantsJson } from '../middlewares/errorHandler.js';
 import { flash } from '../middlewares/flash.js';
 import { parseInput } from '../middlewares/validate.js';
@@ -8,9 +9,7 @@ import { access } from '../policies/access.js';
 import type { RouteContext } from './index.js';
 
 /** A blank `to` (the account page's empty field) means "my own address". */
-const testEmailInput = z.object({
-  to: z.preprocess((x) => (typeof x === 'string' && x.trim() === '' ? undefined : x), z.email('Give a valid address.').optional()),
-});
+const testEmailInput = z.object({ to: optional(z.email('Give a valid address.')) });
 
 /**
  * POST /send-test-email (admins, not in production): checks the SMTP settings end to end. A POST

@@ -1,3 +1,4 @@
+import { Op } from 'sequelize';
 import type { Config } from '../../config/index.js';
 import type { Models, Node, User } from '../../models/index.js';
 import type { AuditActor, Auditor } from '../audit/index.js';
@@ -76,7 +77,7 @@ export class ProxmoxRights {
   /** Re-checks every enabled Proxmox account, due or not (the inventory sync's hook). */
   async refreshAll(now = new Date()): Promise<Record<RecheckOutcome, string[]>> {
     const result: Record<RecheckOutcome, string[]> = { unchanged: [], promoted: [], demoted: [], disabled: [], 'admin-expired': [], unavailable: [] };
-    const users = (await this.deps.models.User.findAll({ where: { disabled: false }, order: [['id', 'ASC']] })).filter((u) => u.realm !== 'local');
+    const users = await this.deps.models.User.findAll({ where: { disabled: false, realm: { [Op.ne]: 'local' } }, order: [['id', 'ASC']] });
     if (!users.length) return result;
     const dir = await this.directory(true);
     for (const user of users) result[await this.apply(user, dir, SYSTEM, now)].push(user.username);
