@@ -86,6 +86,7 @@ export class JobRunner {
   private wakeUp: (() => void) | null = null;
   private loopDone: Promise<void> = Promise.resolve();
   private heartbeatTimer: NodeJS.Timeout | null = null;
+  private heartbeatTick: Promise<void> = Promise.resolve();
   private watchTimer: NodeJS.Timeout | null = null;
   private reaper: Reaper | null = null;
   private dbFailing = false;
@@ -148,7 +149,10 @@ export class JobRunner {
     if (running.length) this.log.info({ signal, jobs: running.map((a) => a.job.id) }, 'cancelling running jobs');
     for (const a of running) this.end(a, { kind: 'shutdown', signal });
     await Promise.all(running.map((a) => a.done));
+    // A tick already under way re-arms itself only while heartbeatTimer is set: clear it for good.
     if (this.heartbeatTimer) clearTimeout(this.heartbeatTimer);
+    this.heartbeatTimer = null;
+    await this.heartbeatTick;
     await this.heartbeat.deregister().catch((err) => this.log.warn({ err }, 'could not remove the heartbeat row'));
     this.reaper?.close();
     this.log.info('job runner stopped');
@@ -208,15 +212,18 @@ export class JobRunner {
   }
 
   private scheduleHeartbeat(): void {
-    this.heartbeatTimer = setTimeout(async () => {
-      try {
-        await this.heartbeat.beat(this.active.size);
-        await this.heartbeat.recoverStale();
-        if (this.dbFailing) this.setDbState(false);
-      } catch (err) {
-        this.setDbState(true, err as Error);
-      }
-      if (this.heartbeatTimer) this.scheduleHeartbeat();
+    this.heartbeatTimer = setTimeout(() => {
+      this.heartbeatTick = (async () => {
+        try {
+          await this.heartbeat.beat(this.active.size);
+          await this.heartbeat.recoverStale();
+          if (this.dbFailing) this.setDbState(false);
+        } catch (err) {
+          this.setDbState(true, err as Error);
+        }
+        // stop() sets heartbeatTimer to null: a stopped runner never beats or recovers again.
+        if (this.heartbeatTimer) this.scheduleHeartbeat();
+      })();
     }, this.o.heartbeatSeconds * 1000);
   }
 
