@@ -63,9 +63,20 @@ function ensurePrivateFile(file) {
  */
 function prepareSqliteFile(file) {
   if (file === ':memory:') return;
-  ensurePrivateDir(path.dirname(file));
+  const dir = path.dirname(file);
+  // A shared directory such as /tmp (sticky or world-writable) is never tightened: as root that made
+  // /tmp 0700 and broke every other program's temporary files (MariaDB's among them). The files
+  // themselves are still made private.
+  if (fs.existsSync(dir) && isShared(dir)) fs.mkdirSync(dir, { recursive: true });
+  else ensurePrivateDir(dir);
   ensurePrivateFile(file);
   for (const suffix of ['-wal', '-shm']) if (fs.existsSync(file + suffix)) tighten(file + suffix, 0o600);
+}
+
+/** True for a directory others may create files in (the sticky bit, or writable by everyone). */
+function isShared(dir) {
+  const { mode } = fs.statSync(dir);
+  return (mode & 0o1000) !== 0 || (mode & 0o002) !== 0;
 }
 
 /** chmod to `mode` when group or others have any access; a file owned by someone else is left as it is. */

@@ -40,6 +40,17 @@ describe('the data directory rule (config/paths.cjs)', () => {
     for (const f of ['berth.db', 'berth.db-wal', 'berth.db-shm']) expect(mode(path.join(old, f)), f).to.equal(0o600);
   });
 
+  it('never tightens a shared directory such as /tmp (sticky or world-writable) that holds the SQLite file, only the file', () => {
+    for (const shared of [0o1777, 0o777]) {
+      const tmp = path.join(dir, `shared-${shared.toString(8)}`);
+      fs.mkdirSync(tmp);
+      fs.chmodSync(tmp, shared);
+      paths.prepareSqliteFile(path.join(tmp, 'bench.db'));
+      expect(fs.statSync(tmp).mode & 0o7777, tmp).to.equal(shared);
+      expect(mode(path.join(tmp, 'bench.db'))).to.equal(0o600);
+    }
+  });
+
   it('keeps generated secrets 0600 in a 0700 directory, and tightens an existing key file', () => {
     const data = path.join(dir, 'data');
     const secret = persistedSecret(data, 'encryption-key', () => 'k1');
