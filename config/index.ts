@@ -48,6 +48,8 @@ const schema = z.object({
   DATA_DIR: z.string().min(1),
   DATABASE_URL: z.string().min(1),
   DB_POOL_MAX: int(10, 1, 200),
+  /** Every MariaDB statement is limited to this (server side), and a connection silent for 5 s longer is dropped; 0 = no limit. */
+  DB_QUERY_TIMEOUT_SECONDS: int(30, 0, 24 * 3600),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   SESSION_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
   SESSION_IDLE_MINUTES: int(60, 1, 7 * 24 * 60),
@@ -85,17 +87,20 @@ const schema = z.object({
   LOGIN_LOCKOUT_MINUTES: int(15, 1, 24 * 60),
   API_TOKEN_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
   PASSWORD_LINK_HOURS: int(72, 1, 30 * 24),
-  JOB_RUNNER_POLL_MS: int(500, 10, 60_000),
+  // The fallback poll: new jobs wake runners at once (src/jobs/wake.ts); only rows inserted by plain SQL wait for it.
+  JOB_RUNNER_POLL_MS: int(3000, 10, 60_000),
   JOB_RUNNER_CWD: z.string().optional(),
   JOB_RUNNER_CONCURRENCY: int(4, 1, 256),
   JOB_TIMEOUT_SECONDS: int(3600, 1, 7 * 24 * 3600),
   JOB_OUTPUT_MAX_BYTES: int(10 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
-  JOB_OUTPUT_FLUSH_MS: int(100, 5, 10_000),
+  JOB_OUTPUT_FLUSH_MS: int(25, 5, 10_000),
   JOB_OUTPUT_BUFFER_MAX_BYTES: int(16 * 1024 * 1024, 64 * 1024, 1024 * 1024 * 1024),
   JOB_HEARTBEAT_SECONDS: int(5, 1, 3600),
   JOB_STALE_SECONDS: int(30, 2, 24 * 3600),
   JOB_CANCEL_GRACE_SECONDS: int(10, 0, 600),
-  JOB_STREAM_POLL_MS: int(200, 10, 10_000),
+  JOB_STREAM_POLL_MS: int(50, 10, 10_000),
+  // The SSE feed polls every JOB_STREAM_POLL_MS while a job prints and backs off to this after 2 s of silence.
+  JOB_STREAM_IDLE_POLL_MS: int(1000, 10, 10_000),
   JOB_ENV_PASSTHROUGH: z
     .string()
     .default('')
@@ -132,7 +137,8 @@ export type Config = Readonly<
     /** The whole starting environment of a job's process (see JOB_ENV_NAMES). */
     jobEnv: Readonly<Record<string, string>>;
     publicUrl: string;
-    database: ReturnType<typeof sequelizeOptionsFromUrl> & { url: string };
+    /** queryTimeoutSeconds is DB_QUERY_TIMEOUT_SECONDS (optional for hand-built settings: src/lib/db/connect.ts defaults it). */
+    database: ReturnType<typeof sequelizeOptionsFromUrl> & { url: string; queryTimeoutSeconds?: number };
   }
 >;
 
@@ -195,7 +201,7 @@ export function loadConfig(options: LoadOptions = {}): Config {
     isProduction: c.NODE_ENV === 'production',
     jobEnv: Object.freeze(Object.fromEntries([...JOB_ENV_NAMES, ...c.JOB_ENV_PASSTHROUGH].filter((n) => env[n] !== undefined).map((n) => [n, env[n]!]))),
     publicUrl: (c.PUBLIC_URL ?? `http://${c.HOST}:${c.PORT}`).replace(/\/+$/, ''),
-    database: Object.freeze(database),
+    database: Object.freeze({ ...database, queryTimeoutSeconds: c.DB_QUERY_TIMEOUT_SECONDS }),
   });
 }
 

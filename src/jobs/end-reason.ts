@@ -7,6 +7,8 @@ export type EndReason =
   | { kind: 'cancel'; message: string }
   | { kind: 'timeout'; seconds: number }
   | { kind: 'shutdown'; signal: string }
+  /** This runner could not heartbeat for longer than the dead-runner threshold: others will fail the job. */
+  | { kind: 'unreachable'; seconds: number }
   /** The job is no longer ours in the database (recovered by another runner while we were cut off). */
   | { kind: 'lost'; message: string };
 
@@ -19,6 +21,11 @@ export function finalStatus(reason: Exclude<EndReason, { kind: 'lost' }> | undef
       return { status: 'cancelled', error: `the job runner shut down (${reason.signal}) while the job was running` };
     case 'timeout':
       return { status: 'failure', error: `timed out after ${reason.seconds} s` };
+    case 'unreachable':
+      return {
+        status: 'failure',
+        error: `the job runner could not reach the database for over ${reason.seconds} s (JOB_STALE_SECONDS), so it stopped the job rather than let it run unwatched`,
+      };
     default:
       return { status: failure ? 'failure' : 'success', error: failure };
   }

@@ -4,11 +4,11 @@ import type { Job, Models } from '../../models/index.js';
 import type { AuditInput } from '../audit/index.js';
 import { ForbiddenError, ValidationError } from '../lib/errors.js';
 import { getTask, SHELL_TASK } from './tasks/index.js';
+import { announceJobs } from './wake.js';
 
 /**
  * In-process nudge: a runner living in the same process as the code that enqueued (tests, a combined
- * dev process) wakes at once instead of at its next poll. Runners elsewhere poll every
- * JOB_RUNNER_POLL_MS.
+ * dev process) wakes at once. Runners in other processes are woken by announceJobs (src/jobs/wake.ts).
  */
 export const jobEvents = new EventEmitter();
 jobEvents.setMaxListeners(0);
@@ -83,8 +83,14 @@ export async function enqueueJob(models: Models, req: EnqueueRequest): Promise<J
     subjectType: req.subjectType ?? null,
     subjectId: req.subjectId ?? null,
   }, { transaction: req.transaction });
-  // A runner woken before the commit would not see the row yet.
-  if (req.transaction) req.transaction.afterCommit(() => void jobEvents.emit('enqueued', job.id));
-  else jobEvents.emit('enqueued', job.id);
+  // A runner woken before the commit would not see the row yet. Runners here are nudged; runners in
+  // other processes are woken through the database or the wake file (not awaited: a lost wake-up only
+  // leaves the job to their poll).
+  const announce = () => {
+    jobEvents.emit('enqueued', job.id);
+    if (models.Job.sequelize) void announceJobs(models.Job.sequelize);
+  };
+  if (req.transaction) req.transaction.afterCommit(announce);
+  else announce();
   return job;
 }

@@ -1,4 +1,4 @@
-import { UniqueConstraintError } from 'sequelize';
+import { Op, QueryTypes, UniqueConstraintError } from 'sequelize';
 import type { Models } from '../../models/index.js';
 import type { OutputStream } from '../../models/JobStatus.js';
 import type { Logger } from '../lib/logger.js';
@@ -90,7 +90,22 @@ export interface OutputWriterOptions {
   onDatabaseTrouble?(failing: boolean, err?: Error): void;
   /** Sequence of the last row already stored for the job (0 for a fresh job). */
   startSeq?: number;
+  /**
+   * The runner that holds the job. When set, every batch is stored only while the job is still
+   * `running` under this runner (checked in the batch's transaction), like the finishing write: a
+   * runner cut off past the dead-runner threshold whose job was failed by another runner writes
+   * nothing after that runner's note.
+   */
+  owner?: string;
+  /** Called once when a fenced write finds the job no longer ours; nothing more is stored after it. */
+  onTaken?(message: string): void;
 }
+
+/** Rows per fenced INSERT statement on SQLite (see OutputWriter.store). */
+const FENCED_SLICE_ROWS = 100;
+
+/** The job is no longer running under the writer's runner (another runner recovered it). */
+class JobTakenError extends Error {}
 
 /**
  * A job's output as ordered JobStatuses rows. Text arrives per stream (already split on lines);
@@ -114,6 +129,7 @@ export class OutputWriter {
   private failing = false;
   private closed = false;
   private giveUpAt = Infinity;
+  private takenMessage: string | null = null;
   private readonly maxBatchBytes: number;
 
   constructor(private readonly o: OutputWriterOptions) {
@@ -135,10 +151,20 @@ export class OutputWriter {
     return this.seq;
   }
 
+  /** Why nothing more is stored: the job was taken from this runner (null while it is ours). */
+  get taken(): string | null {
+    return this.takenMessage;
+  }
+
+  /** Bytes the job printed that were not stored: past the cap, or after the job was taken from us. */
+  get unstoredBytes(): number {
+    return this.droppedBytes;
+  }
+
   /** Appends output text of `stream`; it counts against the job's cap. */
   write(stream: 'stdout' | 'stderr', text: string): void {
     if (!text) return;
-    if (this.truncated) {
+    if (this.truncated || this.takenMessage !== null) {
       this.droppedBytes += Buffer.byteLength(text);
       return;
     }
@@ -166,6 +192,7 @@ export class OutputWriter {
 
   private enqueue(stream: OutputStream, text: string, countedBytes: number): void {
     const bytes = Buffer.byteLength(text);
+    if (this.takenMessage !== null) return;
     this.storedBytes += countedBytes;
     this.queue.push({ stream, text });
     this.queuedBytes += bytes;
@@ -223,7 +250,7 @@ export class OutputWriter {
         this.seal();
       }
       try {
-        await this.o.models.JobStatus.bulkCreate(this.batch!);
+        await this.store(this.batch!);
         this.batch = null;
         this.batchBytes = 0;
         delay = 100;
@@ -238,8 +265,16 @@ export class OutputWriter {
         // Between batches, let more output gather unless enough is waiting already.
         if (!this.closed && this.queuedBytes < this.maxBatchBytes) break;
       } catch (err) {
+        if (err instanceof JobTakenError) return this.giveUp(err.message);
         // A unique-index violation or a lost answer: some rows may be stored already.
-        if (await this.alreadyStored()) continue;
+        let stored: boolean;
+        try {
+          stored = await this.alreadyStored();
+        } catch (check) {
+          if (check instanceof JobTakenError) return this.giveUp(check.message);
+          stored = false;
+        }
+        if (stored) continue;
         if (err instanceof UniqueConstraintError) this.o.logger.warn({ jobId: this.o.jobId }, 'job output seq already taken');
         if (!this.failing) {
           this.failing = true;
@@ -254,25 +289,97 @@ export class OutputWriter {
   }
 
   /**
-   * After a failed or ambiguous INSERT: drops the rows of the current batch that are in fact stored
-   * (the commit happened but its answer was lost). True when the batch turned out fully stored.
+   * Inserts one batch; with an owner, only while the job is still running under it, so a recovering
+   * runner's UPDATE either waits for the batch or the batch sees its result:
+   * - MariaDB: a transaction that reads the Jobs row with a shared lock, then inserts the rows.
+   * - SQLite: one INSERT … SELECT … WHERE EXISTS statement (hand-written: Sequelize has no conditional
+   *   multi-row insert), atomic under SQLite's single write lock. A transaction would cost a new
+   *   connection and the write lock per batch, which busy runners on one file cannot afford. (On
+   *   MariaDB the same statement materialises the rows in an on-disk temporary table: too slow.)
+   *   Long batches go in slices, each fenced on its own, far below SQLite's compound-SELECT limit.
+   */
+  private async store(rows: Row[]): Promise<void> {
+    const { models, owner, jobId } = this.o;
+    if (!owner) {
+      await models.JobStatus.bulkCreate(rows);
+      return;
+    }
+    const sequelize = models.Job.sequelize!;
+    if (sequelize.getDialect() !== 'sqlite') {
+      await sequelize.transaction(async (transaction) => {
+        const held = await models.Job.findOne({ attributes: ['id'], where: { id: jobId, lockedBy: owner, status: 'running' }, lock: transaction.LOCK.SHARE, transaction });
+        if (!held) throw new JobTakenError(await this.takenReason());
+        await models.JobStatus.bulkCreate(rows, { transaction });
+      });
+      return;
+    }
+    const now = new Date();
+    for (let i = 0; i < rows.length; i += FENCED_SLICE_ROWS) {
+      const slice = rows.slice(i, i + FENCED_SLICE_ROWS);
+      const values = slice.map(() => 'SELECT ?, ?, ?, ?, ?, ?').join(' UNION ALL ');
+      const [, inserted] = await sequelize.query(
+        `INSERT INTO JobStatuses (jobId, seq, stream, output, createdAt, updatedAt) SELECT * FROM (${values}) ` +
+          "WHERE EXISTS (SELECT 1 FROM Jobs WHERE id = ? AND lockedBy = ? AND status = 'running')",
+        { replacements: [...slice.flatMap((r) => [r.jobId, r.seq, r.stream, r.output, now, now]), jobId, owner], type: QueryTypes.INSERT },
+      );
+      if (Number(inserted) < slice.length) throw new JobTakenError(await this.takenReason());
+    }
+  }
+
+  private async takenReason(): Promise<string> {
+    const job = await this.o.models.Job.findByPk(this.o.jobId, { attributes: ['id', 'status', 'lockedBy', 'error'] });
+    if (!job) return 'the job row was deleted';
+    return `the job is now ${job.status}${job.lockedBy !== this.o.owner ? ` under ${job.lockedBy ?? 'no runner'}` : ''} (${job.error ?? 'no reason given'})`;
+  }
+
+  /**
+   * After a failed or ambiguous INSERT (the commit may have happened with its answer lost): drops the
+   * rows of the current batch that are in fact stored. True when the batch turned out fully stored.
+   * With an owner, the job must still be ours: then only this runner can have written its rows, so a
+   * stored seq is one of ours. (Without that check a row someone else wrote at our seq, such as a
+   * recovering runner's note, would be taken for ours and our lines dropped.) Throws JobTakenError.
    */
   private async alreadyStored(): Promise<boolean> {
     if (!this.batch) return true;
-    try {
-      const max = (await this.o.models.JobStatus.max<number, any>('seq', { where: { jobId: this.o.jobId } })) ?? 0;
-      if (max >= this.batch[0].seq) {
-        this.batch = this.batch.filter((r) => r.seq > max);
-        if (!this.batch.length) {
-          this.batch = null;
-          this.batchBytes = 0;
-        }
-        return true;
-      }
-    } catch {
-      /* the database is still away: retry the whole batch later */
+    const { models, owner, jobId } = this.o;
+    if (owner) {
+      const held = await models.Job.count({ where: { id: jobId, lockedBy: owner, status: 'running' } });
+      if (!held) throw new JobTakenError(await this.takenReason());
     }
-    return false;
+    const first = this.batch[0].seq;
+    const last = this.batch[this.batch.length - 1].seq;
+    const stored = new Set(
+      (await models.JobStatus.findAll({ attributes: ['seq'], where: { jobId, seq: { [Op.between]: [first, last] } }, raw: true })).map((r) => Number(r.seq)),
+    );
+    if (!stored.size) return false;
+    this.batch = this.batch.filter((r) => !stored.has(r.seq));
+    if (!this.batch.length) {
+      this.batch = null;
+      this.batchBytes = 0;
+    }
+    return true;
+  }
+
+  /** The job was taken from this runner: drop what is buffered, store nothing more, tell the runner. */
+  private giveUp(message: string): void {
+    if (this.takenMessage !== null) return;
+    this.takenMessage = message;
+    const unstored = this.pendingBytes;
+    this.droppedBytes += unstored;
+    this.queue = [];
+    this.queuedBytes = 0;
+    this.batch = null;
+    this.batchBytes = 0;
+    if (this.failing) {
+      this.failing = false;
+      this.o.onDatabaseTrouble?.(false);
+    }
+    if (this.paused) {
+      this.paused = false;
+      this.o.onPressure?.(false);
+    }
+    this.o.logger.warn({ jobId: this.o.jobId, reason: message, unstoredBytes: unstored }, 'job was taken from this runner; its output is no longer stored');
+    this.o.onTaken?.(message);
   }
 
   /**

@@ -1,13 +1,15 @@
 import crypto from 'node:crypto';
 import os from 'node:os';
 import type { Readable } from 'node:stream';
-import type { Sequelize } from 'sequelize';
+import { Op, type Sequelize } from 'sequelize';
 import type { Config } from '../../config/index.js';
 import type { Job, Models } from '../../models/index.js';
 import type { JobStatusValue } from '../../models/Job.js';
 import type { Logger } from '../lib/logger.js';
+import { databaseNow } from '../lib/db/connect.js';
 import { claimJobs } from './claim.js';
 import { jobEvents } from './enqueue.js';
+import { openJobWaker } from './wake.js';
 import { Heartbeat } from './heartbeat.js';
 import { OutputWriter } from './output-writer.js';
 import { childEnv, signalGroup, startReaper, terminateGroup, type Reaper } from './process-group.js';
@@ -73,6 +75,9 @@ export interface RunnerHealth {
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
+/** How long a stopping runner keeps retrying its last writes (job-runner.ts exits after 40 s at most). */
+const STOP_WRITE_SECONDS = 30;
+
 /**
  * Claims and runs jobs: `concurrency` at a time, output stored as ordered rows, a heartbeat, recovery
  * of dead runners' jobs, timeouts, cancellation of the whole process group, graceful stop.
@@ -87,6 +92,15 @@ export class JobRunner {
   private loopDone: Promise<void> = Promise.resolve();
   private heartbeatTimer: NodeJS.Timeout | null = null;
   private heartbeatTick: Promise<void> = Promise.resolve();
+  /** performance.now() of the last heartbeat the database accepted (a monotonic clock: skew-proof). */
+  private lastBeatAt = performance.now();
+  private livenessTimer: NodeJS.Timeout | null = null;
+  private adopting?: Promise<void>;
+  /**
+   * Every job this runner has started, with when it ended (undefined while running): a job is started
+   * at most once even if the claim and adoptUnstarted() both see it. Ended entries are pruned later.
+   */
+  private readonly launched = new Map<number, number | undefined>();
   private watchTimer: NodeJS.Timeout | null = null;
   private reaper: Reaper | null = null;
   private dbFailing = false;
@@ -97,7 +111,8 @@ export class JobRunner {
   constructor(private readonly o: RunnerOptions) {
     this.id = o.runnerId ?? `${os.hostname()}:${process.pid}:${crypto.randomBytes(3).toString('hex')}`;
     this.log = o.logger.child({ runnerId: this.id });
-    this.heartbeat = new Heartbeat({ models: o.models, runnerId: this.id, concurrency: o.concurrency, staleSeconds: o.staleSeconds, logger: this.log });
+    // database: the heartbeat opens its own connection, so a busy pool cannot make this runner look dead.
+    this.heartbeat = new Heartbeat({ models: o.models, database: o.config?.database, runnerId: this.id, concurrency: o.concurrency, staleSeconds: o.staleSeconds, logger: this.log });
   }
 
   /** Registers the heartbeat and starts claiming. */
@@ -105,8 +120,10 @@ export class JobRunner {
     if (this.o.reaper !== false) this.reaper = startReaper();
     await this.heartbeat.beat(0);
     jobEvents.on('enqueued', this.onEnqueued);
+    this.lastBeatAt = performance.now();
     this.scheduleHeartbeat();
     this.scheduleWatch();
+    this.livenessTimer = setInterval(() => this.checkLiveness(), 1000);
     this.loopDone = this.claimLoop();
     this.log.info({ concurrency: this.o.concurrency, pollMs: this.o.pollMs, heartbeatSeconds: this.o.heartbeatSeconds, staleSeconds: this.o.staleSeconds }, 'job runner started');
   }
@@ -148,12 +165,16 @@ export class JobRunner {
     const running = [...this.active.values()];
     if (running.length) this.log.info({ signal, jobs: running.map((a) => a.job.id) }, 'cancelling running jobs');
     for (const a of running) this.end(a, { kind: 'shutdown', signal });
+    if (this.livenessTimer) clearInterval(this.livenessTimer);
     await Promise.all(running.map((a) => a.done));
+    await this.adopting;
+    await this.releaseUnstarted();
     // A tick already under way re-arms itself only while heartbeatTimer is set: clear it for good.
     if (this.heartbeatTimer) clearTimeout(this.heartbeatTimer);
     this.heartbeatTimer = null;
     await this.heartbeatTick;
     await this.heartbeat.deregister().catch((err) => this.log.warn({ err }, 'could not remove the heartbeat row'));
+    await this.heartbeat.close().catch((err) => this.log.warn({ err }, 'could not close the heartbeat connection'));
     this.reaper?.close();
     this.log.info('job runner stopped');
   }
@@ -166,65 +187,159 @@ export class JobRunner {
   }
 
   private async claimLoop(): Promise<void> {
-    let backoff = this.o.pollMs;
-    while (!this.stopping) {
-      const free = this.o.concurrency - this.active.size;
-      let claimed = 0;
-      if (free > 0) {
-        try {
-          const jobs = await claimJobs(this.o.sequelize, this.o.models, this.id, free);
-          claimed = jobs.length;
-          if (this.stopping) {
-            await this.release(jobs);
-            break;
+    // Runners in other processes announce new jobs through this channel (src/jobs/wake.ts); its
+    // wait doubles as the poll for jobs nobody announced (rows inserted by plain SQL). Closed when the
+    // loop ends, so stop() needs nothing more than ending the loop.
+    const waker = this.o.config ? openJobWaker({ config: this.o.config, models: this.o.models, runnerId: this.id, logger: this.log }) : null;
+    let backoff = Math.min(this.o.pollMs, 500);
+    // false after a quiet wait: the wait's own poll found nothing pending, so a claim is wasted.
+    let claimNext = true;
+    let wokenByPending = false;
+    try {
+      while (!this.stopping) {
+        const free = this.o.concurrency - this.active.size;
+        let claimed = 0;
+        if (free > 0 && claimNext) {
+          try {
+            const jobs = await claimJobs(this.o.sequelize, this.o.models, this.id, free);
+            claimed = jobs.length;
+            if (this.stopping) {
+              await this.release(jobs);
+              break;
+            }
+            for (const job of jobs) this.launch(job);
+            backoff = Math.min(this.o.pollMs, 500);
+            if (this.dbFailing) this.setDbState(false);
+          } catch (err) {
+            this.setDbState(true, err as Error);
+            await sleep(backoff);
+            backoff = Math.min(backoff * 2, 10_000);
+            continue;
           }
-          for (const job of jobs) this.launch(job);
-          backoff = this.o.pollMs;
-          if (this.dbFailing) this.setDbState(false);
-        } catch (err) {
-          this.setDbState(true, err as Error);
-          await sleep(backoff);
-          backoff = Math.min(backoff * 2, 10_000);
-          continue;
         }
+        if (claimed > 0 && claimed === free) continue;
+        // A pending job we could not claim is held by another runner's claim under way: give it
+        // a moment to commit instead of asking again at once.
+        if (wokenByPending && claimed === 0) await sleep(Math.min(this.o.pollMs, 25));
+        // Wait for an in-process nudge (enqueued here, or a slot freed up), an announcement from another
+        // process, or the poll. With every slot busy only a freed slot matters: no database wait.
+        const result = await new Promise<'nudge' | 'wake' | 'quiet'>((resolve) => {
+          const useWaker = waker && free > 0;
+          let settled = false;
+          const finish = (r: 'nudge' | 'wake' | 'quiet') => {
+            if (settled) return;
+            settled = true;
+            clearTimeout(timer);
+            if (this.wakeUp === onNudge) this.wakeUp = null;
+            resolve(r);
+          };
+          const onNudge = () => finish('nudge');
+          // With the waker the timer is only a safety net (its wait ends after pollMs by itself).
+          const timer = setTimeout(onNudge, useWaker ? this.o.pollMs * 2 + 1000 : this.o.pollMs);
+          this.wakeUp = onNudge;
+          if (useWaker) void waker.wait(this.o.pollMs).then(finish);
+        });
+        claimNext = result !== 'quiet';
+        wokenByPending = result === 'wake';
       }
-      if (claimed > 0 && claimed === free) continue;
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(() => {
-          this.wakeUp = null;
-          resolve();
-        }, this.o.pollMs);
-        this.wakeUp = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-      });
+    } finally {
+      await waker?.close();
     }
   }
 
-  /** Jobs claimed while stopping were never started: give them back. */
+  /**
+   * Jobs claimed while stopping were never started: give them back (pending again, for another runner).
+   * Retried until the stop deadline, so a database hiccup at shutdown does not leave them `running`
+   * under a runner that is gone (they would then be failed as a dead runner's jobs, never run).
+   */
   private async release(jobs: Job[]): Promise<void> {
     if (!jobs.length) return;
-    await this.o.models.Job.update(
-      { status: 'pending', lockedBy: null, lockedAt: null, startedAt: null },
-      { where: { id: jobs.map((j) => j.id), lockedBy: this.id, status: 'running' } },
-    );
+    await this.giveBack({ only: jobs.map((j) => j.id) });
   }
 
-  private scheduleHeartbeat(): void {
+  /** Gives back every job marked running under this runner that it never started (see release()). */
+  private async releaseUnstarted(): Promise<void> {
+    const started = [...this.launched.keys()];
+    await this.giveBack({ except: started });
+  }
+
+  private async giveBack(which: { only: number[] } | { except: number[] }): Promise<void> {
+    const ids = 'only' in which ? { id: { [Op.in]: which.only } } : which.except.length ? { id: { [Op.notIn]: which.except } } : {};
+    const giveUpAt = Date.now() + STOP_WRITE_SECONDS * 1000;
+    for (let delay = 100; ; delay = Math.min(delay * 2, 2000)) {
+      try {
+        const [n] = await this.o.models.Job.update(
+          { status: 'pending', lockedBy: null, lockedAt: null, startedAt: null },
+          { where: { ...ids, lockedBy: this.id, status: 'running' } },
+        );
+        if (n) this.log.info({ jobs: n }, 'unstarted jobs handed back');
+        return;
+      } catch (err) {
+        this.setDbState(true, err as Error);
+        if (Date.now() > giveUpAt) {
+          this.log.error({ err }, 'could not hand back unstarted jobs; other runners will mark them failed once this runner is seen dead');
+          return;
+        }
+        await sleep(delay);
+      }
+    }
+  }
+
+  /**
+   * Starts jobs marked running under this runner that it is not running: a claim whose commit
+   * succeeded but whose answer was lost looks failed to us while the rows say they are ours, and
+   * nobody else would touch them while our heartbeat is fresh. They never started, so they are run now.
+   */
+  private async adoptUnstarted(): Promise<void> {
+    if (this.stopping) return;
+    const started = [...this.launched.keys()];
+    const orphans = await this.o.models.Job.findAll({
+      where: { status: 'running', lockedBy: this.id, ...(started.length ? { id: { [Op.notIn]: started } } : {}) },
+      order: [['id', 'ASC']],
+    });
+    for (const job of orphans) {
+      if (this.stopping) break;
+      this.log.warn({ jobId: job.id }, 'found a job claimed by this runner but never started (the claim\'s answer was lost); starting it now');
+      this.launch(job);
+    }
+    // Ended jobs are remembered a while so a late duplicate is recognised, then forgotten.
+    const forgetBefore = performance.now() - 10 * 60_000;
+    for (const [id, endedAt] of this.launched) if (endedAt !== undefined && endedAt < forgetBefore) this.launched.delete(id);
+  }
+
+  /**
+   * A runner that could not heartbeat for longer than the dead-runner threshold is being declared dead
+   * by the others, who will mark its jobs failed: it stops them itself instead of letting them run on
+   * unwatched (their results could no longer be recorded). Measured on this process's monotonic clock.
+   */
+  private checkLiveness(): void {
+    const silentMs = performance.now() - this.lastBeatAt;
+    if (silentMs < this.o.staleSeconds * 1000 || !this.active.size) return;
+    for (const a of this.active.values()) this.end(a, { kind: 'unreachable', seconds: this.o.staleSeconds });
+  }
+
+  private scheduleHeartbeat(delayMs = this.o.heartbeatSeconds * 1000): void {
     this.heartbeatTimer = setTimeout(() => {
       this.heartbeatTick = (async () => {
+        let beaten = false;
         try {
           await this.heartbeat.beat(this.active.size);
+          this.lastBeatAt = performance.now();
+          beaten = true;
           await this.heartbeat.recoverStale();
+          // Not awaited: it uses the main pool, and a busy pool must never hold up the next beat.
+          this.adopting ??= this.adoptUnstarted()
+            .catch((err) => this.setDbState(true, err as Error))
+            .finally(() => (this.adopting = undefined));
           if (this.dbFailing) this.setDbState(false);
         } catch (err) {
           this.setDbState(true, err as Error);
         }
         // stop() sets heartbeatTimer to null: a stopped runner never beats or recovers again.
-        if (this.heartbeatTimer) this.scheduleHeartbeat();
+        // A failed beat is retried within a second: the others judge us by heartbeatAt alone.
+        if (this.heartbeatTimer) this.scheduleHeartbeat(beaten ? undefined : Math.min(1000, this.o.heartbeatSeconds * 1000));
       })();
-    }, this.o.heartbeatSeconds * 1000);
+    }, delayMs);
   }
 
   /** Watches our running jobs' rows: cancel requests, and jobs taken away from us. */
@@ -257,11 +372,17 @@ export class JobRunner {
   }
 
   private launch(job: Job): void {
+    if (this.launched.has(job.id)) return;
+    // Silent past the threshold, the others may be failing our jobs right now: start it after the next
+    // heartbeat instead (adoptUnstarted()).
+    if (performance.now() - this.lastBeatAt > this.o.staleSeconds * 1000) return;
+    this.launched.set(job.id, undefined);
     const a: Active = { job, abort: new AbortController(), done: Promise.resolve() };
     this.active.set(job.id, a);
     a.done = this.run(a)
       .catch((err) => this.log.error({ err, jobId: job.id }, 'job runner error'))
       .finally(() => {
+        this.launched.set(job.id, performance.now());
         this.active.delete(job.id);
         this.writers.delete(job.id);
         this.nudge();
@@ -279,6 +400,8 @@ export class JobRunner {
       maxBytes: this.o.outputMaxBytes,
       flushMs: this.o.outputFlushMs,
       bufferMaxBytes: this.o.outputBufferMaxBytes,
+      owner: this.id,
+      onTaken: (message) => this.end(a, { kind: 'lost', message }),
       onPressure: (paused) => streams.forEach((s) => (paused ? s.pause() : s.resume())),
       onDatabaseTrouble: (failing, err) => {
         if (failing) log.error({ err }, 'database unavailable for job output; retrying (the job keeps running, its output is buffered)');
@@ -307,6 +430,7 @@ export class JobRunner {
                 a.pgid = pgid;
                 return Boolean(a.endReason);
               },
+              isEnding: () => Boolean(a.endReason),
             })
           : await runFunctionTask(task, params, a.abort.signal, {
               jobId: job.id,
@@ -338,7 +462,7 @@ export class JobRunner {
 
     // On shutdown the stop timeout bounds how long we may retry; otherwise keep trying until the
     // database is back (the output is still in memory).
-    const deadline = this.stopping ? Math.max(5, 30 - this.o.cancelGraceSeconds) * 1000 : Infinity;
+    const deadline = this.stopping ? Math.max(5, STOP_WRITE_SECONDS - this.o.cancelGraceSeconds) * 1000 : Infinity;
     await writer.close(deadline);
     await this.finish(job.id, { status, exitCode, error }, deadline, log);
   }
@@ -350,7 +474,7 @@ export class JobRunner {
     for (;;) {
       try {
         const [n] = await this.o.models.Job.update(
-          { ...values, finishedAt: new Date() },
+          { ...values, finishedAt: databaseNow(this.o.sequelize) },
           { where: { id: jobId, lockedBy: this.id, status: 'running' } },
         );
         if (n) log.info({ status: values.status, exitCode: values.exitCode, error: values.error }, 'job finished');

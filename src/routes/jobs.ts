@@ -1,5 +1,5 @@
 import { Router, type Request } from 'express';
-import { Op, type WhereOptions } from 'sequelize';
+import type { WhereOptions } from 'sequelize';
 import type { Job } from '../../models/index.js';
 import { actorOf, changedFields } from '../audit/index.js';
 import { ConflictError, NotFoundError } from '../lib/errors.js';
@@ -87,23 +87,23 @@ export function jobsRoutes({ models, sequelize, auditor }: RouteContext) {
     if (!canCancelJob(req.user, visible)) throw new NotFoundError('No such job.');
     const by = `cancelled by ${req.user!.username}`;
     const job = await sequelize.transaction(async (transaction) => {
-      const before = (await models.Job.findByPk(visible.id, { transaction }))!;
+      // A locking read sees the latest committed row and holds it: a runner's claim (SELECT … FOR
+      // UPDATE SKIP LOCKED) skips the job until we commit, or we wait for its claim to commit and see
+      // the job running. A plain read in this REPEATABLE READ transaction could return a `pending`
+      // snapshot of a job a runner had just claimed, and the cancel was acknowledged and then lost.
+      // (SQLite: the transaction is IMMEDIATE, so the claim cannot interleave at all.)
+      const before = await models.Job.findByPk(visible.id, { transaction, lock: transaction.LOCK.UPDATE });
+      if (!before) throw new NotFoundError('No such job.');
       const now = new Date();
-      let job = before;
-      let cancelledHere = false;
-      if (job.status === 'pending') {
+      if (FINAL_STATUSES.has(before.status)) throw new ConflictError(`The job has already finished (${before.status}).`);
+      if (before.status === 'pending') {
         // Not started yet: nobody else will touch it once it is cancelled here.
-        const [n] = await models.Job.update({ status: 'cancelled', finishedAt: now, cancelRequestedAt: now, error: `${by} before it started` }, { where: { id: job.id, status: 'pending' }, transaction });
-        cancelledHere = n > 0;
-        job = (await models.Job.findByPk(job.id, { transaction }))!;
-      }
-      if (job.status === 'running') {
+        await models.Job.update({ status: 'cancelled', finishedAt: now, cancelRequestedAt: now, error: `${by} before it started` }, { where: { id: before.id, status: 'pending' }, transaction });
+      } else if (!before.cancelRequestedAt) {
         // The runner that holds it sees the request within its poll interval and kills the process group.
-        await models.Job.update({ cancelRequestedAt: now, error: by }, { where: { id: job.id, status: 'running', cancelRequestedAt: { [Op.is]: null } }, transaction });
-        job = (await models.Job.findByPk(job.id, { transaction }))!;
-      } else if (FINAL_STATUSES.has(job.status) && !cancelledHere) {
-        throw new ConflictError(`The job has already finished (${job.status}).`);
+        await models.Job.update({ cancelRequestedAt: now, error: by }, { where: { id: before.id, status: 'running' }, transaction });
       }
+      const job = (await models.Job.findByPk(before.id, { transaction, lock: transaction.LOCK.UPDATE }))!;
       const changes = changedFields(before.get(), job.get(), ['status', 'cancelRequestedAt']);
       await auditor.record(actorOf(req), { action: 'job.cancel', objectType: 'job', objectId: job.id, objectLabel: jobAuditLabel(job), changes }, transaction);
       return job;

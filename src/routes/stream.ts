@@ -27,7 +27,7 @@ function endPayload(state: FeedJobState, lastSeq: number) {
  * (it joined a feed that had moved on, or it fell behind and dropped its queue) re-reads the
  * missing rows from the database before going on.
  */
-export function streamRoutes({ models, config, logger }: RouteContext, hub = new JobFeedHub(models, config.JOB_STREAM_POLL_MS, logger)) {
+export function streamRoutes({ models, config, logger }: RouteContext, hub = new JobFeedHub(models, config.JOB_STREAM_POLL_MS, logger, config.JOB_STREAM_IDLE_POLL_MS)) {
   const router = Router();
 
   router.get('/api/stream/:jobId', access.user, async (req, res) => {

@@ -74,9 +74,12 @@ export interface RunnerProcess {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
-/** Starts a real job-runner.ts process on the run's database; tracked (SIGKILLed if left running). */
-export async function startRunnerProcess(env: Record<string, string> = {}): Promise<RunnerProcess> {
-  const proc = spawn(process.execPath, ['--import', 'tsx', 'job-runner.ts'], {
+/**
+ * Starts a real job-runner.ts process on the run's database; tracked (SIGKILLed if left running).
+ * `nodeArgs` go before the script (e.g. `--import` of a preload module such as skewed-clock.ts).
+ */
+export async function startRunnerProcess(env: Record<string, string> = {}, options: { nodeArgs?: string[] } = {}): Promise<RunnerProcess> {
+  const proc = spawn(process.execPath, ['--import', 'tsx', ...(options.nodeArgs ?? []), 'job-runner.ts'], {
     cwd: projectRoot,
     env: {
       PATH: process.env.PATH ?? '',

@@ -29,7 +29,9 @@ describe('job runner: several runners', function () {
     );
     const ids = new Set(created.map((j) => j.id));
     const started = Date.now();
-    const runners = await Promise.all([1, 2, 3, 4].map(() => startRunner({ concurrency: 8, pollMs: 20, outputFlushMs: 20 })));
+    // The default dead-runner threshold (30 s): this test is about exactly-once claims under contention,
+    // and with 32 writers on one SQLite file a 2-core machine can hold a heartbeat back for seconds.
+    const runners = await Promise.all([1, 2, 3, 4].map(() => startRunner({ concurrency: 8, pollMs: 20, outputFlushMs: 20, staleSeconds: 30 })));
     const deadline = Date.now() + 140_000;
     for (;;) {
       const left = await models.Job.count({ where: { id: [...ids], status: { [Op.in]: ['pending', 'running'] } } });
@@ -39,7 +41,7 @@ describe('job runner: several runners', function () {
     }
     const elapsed = Date.now() - started;
     await Promise.all(runners.map((r) => r.close()));
-    const jobs = await models.Job.findAll({ where: { id: [...ids] }, attributes: ['id', 'status', 'lockedBy'], raw: true });
+    const jobs = await models.Job.findAll({ where: { id: [...ids] }, attributes: ['id', 'status', 'lockedBy', 'error'], raw: true });
     expect(jobs.filter((j) => j.status !== 'success')).to.deep.equal([]);
     expect([...ids].filter((id) => runs.get(id) !== 1), 'jobs not run exactly once').to.deep.equal([]);
     const perRunner = new Map<string, number>();

@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import { testContext } from '../../support/context.js';
 import { groupAlive, insertShellJob, jobOutput, startRunner, startRunnerProcess, waitForJob, waitForOutput } from '../../support/runner.js';
 import { startTcpProxy } from '../../support/tcp-proxy.js';
+import { failJobOutputWrites } from '../../support/faults.js';
 
 async function waitUntil(check: () => boolean, timeoutMs: number): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
@@ -82,26 +83,20 @@ describe('job runner processes: crash, shutdown, database outage', function () {
       expect(runner.lines.some((l) => /database unavailable|retrying/.test(l.msg))).to.equal(true);
     } else {
       // SQLite has no connection to cut: the same path is exercised by making every write fail for 2 s.
-      const { JobStatus } = db.models;
-      const original = JobStatus.bulkCreate;
       const runner = await startRunner();
       const id = await insertShellJob(command);
       await waitForOutput(id, /line 10\n/);
-      let failures = 0;
-      JobStatus.bulkCreate = (async () => {
-        failures++;
-        throw new Error('SQLITE_IOERR: simulated outage');
-      }) as never;
+      const outage = failJobOutputWrites(db.sequelize);
       try {
         await new Promise((r) => setTimeout(r, 2000));
         expect(runner.health().database).to.equal('retrying');
         expect(runner.health().bufferedOutputBytes).to.be.greaterThan(0);
       } finally {
-        JobStatus.bulkCreate = original;
+        outage.restore();
       }
       const job = await waitForJob(id, 20_000);
       await runner.close();
-      expect(failures).to.be.greaterThan(1);
+      expect(outage.failures()).to.be.greaterThan(1);
       expect(job.status, job.error ?? '').to.equal('success');
       expect(await jobOutput(id, 'stdout')).to.equal(expected);
       expect(runner.health().database).to.equal('ok');
