@@ -96,6 +96,8 @@ export class JobRunner {
   private lastBeatAt = performance.now();
   private livenessTimer: NodeJS.Timeout | null = null;
   private adopting?: Promise<void>;
+  /** A claim failed (its answer may have been lost) or a claimed job was not launched: adoptUnstarted() looks. */
+  private unstartedPossible = true;
   /**
    * Every job this runner has started, with when it ended (undefined while running): a job is started
    * at most once even if the claim and adoptUnstarted() both see it. Ended entries are pruned later.
@@ -211,6 +213,8 @@ export class JobRunner {
             backoff = Math.min(this.o.pollMs, 500);
             if (this.dbFailing) this.setDbState(false);
           } catch (err) {
+            // The claim may have committed with its answer lost: look for such jobs after the next beat.
+            this.unstartedPossible = true;
             this.setDbState(true, err as Error);
             await sleep(backoff);
             backoff = Math.min(backoff * 2, 10_000);
@@ -291,20 +295,28 @@ export class JobRunner {
    * nobody else would touch them while our heartbeat is fresh. They never started, so they are run now.
    */
   private async adoptUnstarted(): Promise<void> {
-    if (this.stopping) return;
+    // Ended jobs are remembered a while so a late duplicate is recognised, then forgotten.
+    const forgetBefore = performance.now() - 10 * 60_000;
+    for (const [id, endedAt] of this.launched) if (endedAt !== undefined && endedAt < forgetBefore) this.launched.delete(id);
+    // Only after a claim that failed or a launch that was put off: an idle runner's statements count.
+    if (this.stopping || !this.unstartedPossible) return;
+    this.unstartedPossible = false;
     const started = [...this.launched.keys()];
-    const orphans = await this.o.models.Job.findAll({
-      where: { status: 'running', lockedBy: this.id, ...(started.length ? { id: { [Op.notIn]: started } } : {}) },
-      order: [['id', 'ASC']],
-    });
+    let orphans: Job[];
+    try {
+      orphans = await this.o.models.Job.findAll({
+        where: { status: 'running', lockedBy: this.id, ...(started.length ? { id: { [Op.notIn]: started } } : {}) },
+        order: [['id', 'ASC']],
+      });
+    } catch (err) {
+      this.unstartedPossible = true;
+      throw err;
+    }
     for (const job of orphans) {
       if (this.stopping) break;
       this.log.warn({ jobId: job.id }, 'found a job claimed by this runner but never started (the claim\'s answer was lost); starting it now');
       this.launch(job);
     }
-    // Ended jobs are remembered a while so a late duplicate is recognised, then forgotten.
-    const forgetBefore = performance.now() - 10 * 60_000;
-    for (const [id, endedAt] of this.launched) if (endedAt !== undefined && endedAt < forgetBefore) this.launched.delete(id);
   }
 
   /**
@@ -375,7 +387,10 @@ export class JobRunner {
     if (this.launched.has(job.id)) return;
     // Silent past the threshold, the others may be failing our jobs right now: start it after the next
     // heartbeat instead (adoptUnstarted()).
-    if (performance.now() - this.lastBeatAt > this.o.staleSeconds * 1000) return;
+    if (performance.now() - this.lastBeatAt > this.o.staleSeconds * 1000) {
+      this.unstartedPossible = true;
+      return;
+    }
     this.launched.set(job.id, undefined);
     const a: Active = { job, abort: new AbortController(), done: Promise.resolve() };
     this.active.set(job.id, a);
