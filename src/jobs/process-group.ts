@@ -53,11 +53,7 @@ export function groupAlive(pgid: number): boolean {
  */
 export async function terminateGroup(pgid: number, graceMs: number): Promise<void> {
   if (!signalGroup(pgid, 'SIGTERM')) return;
-  const deadline = Date.now() + graceMs;
-  while (Date.now() < deadline && groupAlive(pgid)) await new Promise((r) => setTimeout(r, 50));
-  if (groupAlive(pgid)) signalGroup(pgid, 'SIGKILL');
-  const killDeadline = Date.now() + 2000;
-  while (Date.now() < killDeadline && groupAlive(pgid)) await new Promise((r) => setTimeout(r, 20));
+  await awaitGroupGone(pgid, graceMs);
 }
 
 /**

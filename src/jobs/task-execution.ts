@@ -1,6 +1,7 @@
 import type { Readable } from 'node:stream';
 import type { Job } from '../../models/index.js';
-import { LineSplitter, type OutputWriter } from './output-writer.js';
+import { LineSplitter } from './line-splitter.js';
+import type { OutputWriter } from './output-writer.js';
 import { awaitGroupGone, signalGroup, spawnGroup, terminateGroup, type Reaper } from './process-group.js';
 import { getTask, SHELL_TASK, type Task, type TaskContext } from './tasks/index.js';
 

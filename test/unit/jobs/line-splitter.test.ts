@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { LineSplitter } from '../../../src/jobs/output-writer.js';
+import { LineSplitter } from '../../../src/jobs/line-splitter.js';
 
 describe('LineSplitter', () => {
   const split = (chunks: Buffer[], max?: number) => {
