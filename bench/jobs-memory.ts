@@ -123,7 +123,7 @@ for (;;) {
 }
 const seconds = (Date.now() - t0) / 1000;
 const failed = await db.models.Job.count({ where: { id: ids, status: { [Op.ne]: 'success' } } });
-const rows = await db.models.JobStatus.count({ where: { jobId: ids } });
+const rows = await db.models.JobOutput.count({ where: { jobId: ids } });
 const bytes = JOBS * LINES * 100;
 console.log(
   `[${label}] load: ${JOBS} jobs, ${CONCURRENCY} at a time, each ${LINES.toLocaleString('en')} lines of 100 bytes ` +

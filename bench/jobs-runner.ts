@@ -29,7 +29,7 @@ async function startedAt(id: number): Promise<number> {
     if (job && !['pending', 'running'].includes(job.status)) break;
     await sleep(5);
   }
-  const row = await models.JobStatus.findOne({ where: { jobId: id, stream: 'stdout' }, order: [['seq', 'ASC']] });
+  const row = await models.JobOutput.findOne({ where: { jobId: id, stream: 'stdout' }, order: [['seq', 'ASC']] });
   const stamp = Number(row?.output?.trim().split('\n')[0]);
   if (!Number.isFinite(stamp)) throw new Error(`job ${id} printed no timestamp: ${row?.output}`);
   return stamp;
@@ -95,11 +95,11 @@ async function startedAt(id: number): Promise<number> {
   const t1 = Date.now();
   await waitAll([job.id]);
   const ingest = (Date.now() - t1) / 1000;
-  const rows = await models.JobStatus.count({ where: { jobId: job.id } });
+  const rows = await models.JobOutput.count({ where: { jobId: job.id } });
   await r.stop();
   console.log(`[${label}] output ingestion: 1,000,000 lines (6.9 MB) stored in ${rows} rows in ${ingest.toFixed(2)} s = ${Math.round(1e6 / ingest).toLocaleString('en')} lines/s`);
 }
 
-console.log(`[${label}] data: ${await models.Job.count()} Jobs rows, ${await models.JobStatus.count()} JobStatuses rows at the end; ${((Date.now() - started) / 1000).toFixed(0)} s in all`);
+console.log(`[${label}] data: ${await models.Job.count()} Jobs rows, ${await models.JobOutput.count()} JobStatuses rows at the end; ${((Date.now() - started) / 1000).toFixed(0)} s in all`);
 await cleanup();
 exitWhenDone();

@@ -2,6 +2,12 @@ import { DataTypes, Model, type CreationOptional, type InferAttributes, type Inf
 
 export const JOB_STATUSES = ['pending', 'running', 'success', 'failure', 'cancelled'] as const;
 export type JobStatusValue = (typeof JOB_STATUSES)[number];
+/** The statuses a job never leaves: the one list of them (pages, API, runner and tests read it). */
+export const FINAL_JOB_STATUSES: readonly JobStatusValue[] = ['success', 'failure', 'cancelled'];
+/** Whether `status` is final (the job has ended and will not change again). */
+export function isFinalJobStatus(status: string): boolean {
+  return (FINAL_JOB_STATUSES as readonly string[]).includes(status);
+}
 
 /** A unit of background work claimed and run by job-runner.ts. */
 export class Job extends Model<InferAttributes<Job>, InferCreationAttributes<Job>> {

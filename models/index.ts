@@ -8,7 +8,7 @@ import { CsvImport } from './CsvImport.js';
 import { GuestSnapshot } from './GuestSnapshot.js';
 import { Job } from './Job.js';
 import { JobRunner } from './JobRunner.js';
-import { JobStatus } from './JobStatus.js';
+import { JobOutput } from './JobOutput.js';
 import { Node } from './Node.js';
 import { RateLimit } from './RateLimit.js';
 import { Service } from './Service.js';
@@ -18,7 +18,7 @@ import { User } from './User.js';
 import { VirtualMachine } from './VirtualMachine.js';
 
 export { JobRunner };
-export { Container, Job, JobStatus, Node, RateLimit, Service, Session, User };
+export { Container, Job, JobOutput, Node, RateLimit, Service, Session, User };
 export type { Role } from './User.js';
 export { AccountRequest, ApiToken };
 export { AuditEvent, Credential, CsvImport, GuestSnapshot, ScheduledRun, VirtualMachine };
@@ -30,7 +30,7 @@ export interface Models {
   Container: typeof Container;
   Service: typeof Service;
   Job: typeof Job;
-  JobStatus: typeof JobStatus;
+  JobOutput: typeof JobOutput;
   JobRunner: typeof JobRunner;
   RateLimit: typeof RateLimit;
   AccountRequest: typeof AccountRequest;
@@ -55,7 +55,7 @@ export function initModels(sequelize: Sequelize): Models {
     Container: Container.initModel(sequelize),
     Service: Service.initModel(sequelize),
     Job: Job.initModel(sequelize),
-    JobStatus: JobStatus.initModel(sequelize),
+    JobOutput: JobOutput.initModel(sequelize),
     JobRunner: JobRunner.initModel(sequelize),
     RateLimit: RateLimit.initModel(sequelize),
     AccountRequest: AccountRequest.initModel(sequelize),
@@ -75,8 +75,8 @@ export function initModels(sequelize: Sequelize): Models {
   VirtualMachine.belongsTo(Node, { foreignKey: 'nodeId', as: 'node' });
   Container.hasMany(Credential, { foreignKey: 'containerId', as: 'credentials', onDelete: 'CASCADE' });
   VirtualMachine.hasMany(Credential, { foreignKey: 'virtualMachineId', as: 'credentials', onDelete: 'CASCADE' });
-  Job.hasMany(JobStatus, { foreignKey: 'jobId', as: 'chunks' });
-  JobStatus.belongsTo(Job, { foreignKey: 'jobId', as: 'job' });
+  Job.hasMany(JobOutput, { foreignKey: 'jobId', as: 'chunks' });
+  JobOutput.belongsTo(Job, { foreignKey: 'jobId', as: 'job' });
   User.hasMany(Session, { foreignKey: 'userId', as: 'sessions' });
   User.hasMany(ApiToken, { foreignKey: 'userId', as: 'apiTokens', onDelete: 'CASCADE' });
   ApiToken.belongsTo(User, { foreignKey: 'userId', as: 'user' });

@@ -14,6 +14,8 @@ if (panel) {
   const cancelForm = document.getElementById('cancel-form');
   let startedAt = panel.dataset.startedAt ? new Date(panel.dataset.startedAt) : null;
   let finishedAt = panel.dataset.finishedAt ? new Date(panel.dataset.finishedAt) : null;
+  // The server's list of final statuses, plus the stream's `deleted` (the job row no longer exists).
+  const finalStatuses = new Set([...(panel.dataset.finalStatuses ?? '').split(' ').filter(Boolean), 'deleted']);
   let follow = true;
 
   log.addEventListener('scroll', () => {
@@ -27,7 +29,7 @@ if (panel) {
     if (state.startedAt) startedAt = new Date(state.startedAt);
     if (state.finishedAt) finishedAt = new Date(state.finishedAt);
     if (state.exitCode !== null && state.exitCode !== undefined) exitEl.textContent = String(state.exitCode);
-    const final = ['success', 'failure', 'cancelled', 'deleted'].includes(state.status);
+    const final = finalStatuses.has(state.status);
     if (final) {
       cancelForm?.remove();
       if (state.error) {

@@ -1,4 +1,5 @@
 import { Op } from 'sequelize';
+import { isFinalJobStatus } from '../../models/Job.js';
 import type { Models } from '../../models/index.js';
 import type { Logger } from '../lib/logger.js';
 
@@ -94,11 +95,11 @@ class Feed {
       if (readState) this.stateReadAt = Date.now();
       const job = readState ? await this.models.Job.findByPk(this.jobId, { attributes: ['id', 'status', 'exitCode', 'error', 'startedAt', 'finishedAt'] }) : undefined;
       if (this.lastSeq === null) {
-        const start = (await this.models.JobStatus.max<number, any>('seq', { where: { jobId: this.jobId } })) ?? 0;
+        const start = (await this.models.JobOutput.max<number, any>('seq', { where: { jobId: this.jobId } })) ?? 0;
         this.lastSeq = start;
         for (const l of this.listeners) l.tip(start);
       }
-      const rows = await this.models.JobStatus.findAll({
+      const rows = await this.models.JobOutput.findAll({
         attributes: ['seq', 'stream', 'output'],
         where: { jobId: this.jobId, seq: { [Op.gt]: this.lastSeq } },
         order: [['seq', 'ASC']],
@@ -121,7 +122,7 @@ class Feed {
           for (const l of this.listeners) l.status(state);
         }
         // The status was read before the rows: when it is final, every row was already written.
-        if (!['pending', 'running'].includes(state.status) && rows.length < PAGE) {
+        if (isFinalJobStatus(state.status) && rows.length < PAGE) {
           for (const l of [...this.listeners]) l.end(state, this.lastSeq);
           this.stop();
           return;

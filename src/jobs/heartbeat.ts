@@ -1,7 +1,7 @@
 import os from 'node:os';
 import { Op, UniqueConstraintError, type ModelStatic, type Sequelize } from 'sequelize';
 import type { Config } from '../../config/index.js';
-import type { Job, JobRunner, JobStatus, Models } from '../../models/index.js';
+import type { Job, JobRunner, JobOutput, Models } from '../../models/index.js';
 import { createSequelize, databaseNow, DEFAULT_QUERY_TIMEOUT_SECONDS } from '../lib/db/connect.js';
 import type { Logger } from '../lib/logger.js';
 
@@ -22,7 +22,7 @@ export interface HeartbeatOptions {
 interface HeartbeatModels {
   Job: ModelStatic<Job>;
   JobRunner: ModelStatic<JobRunner>;
-  JobStatus: ModelStatic<JobStatus>;
+  JobOutput: ModelStatic<JobOutput>;
 }
 
 /**
@@ -69,7 +69,7 @@ export class Heartbeat {
       const configured = database.queryTimeoutSeconds ?? DEFAULT_QUERY_TIMEOUT_SECONDS;
       const queryTimeoutSeconds = configured > 0 ? Math.min(configured, o.staleSeconds) : o.staleSeconds;
       this.sequelize = createSequelize(database, { poolMax: 1, queryTimeoutSeconds, logger: o.logger });
-      this.m = { Job: bindTo(this.sequelize, o.models.Job), JobRunner: bindTo(this.sequelize, o.models.JobRunner), JobStatus: bindTo(this.sequelize, o.models.JobStatus) };
+      this.m = { Job: bindTo(this.sequelize, o.models.Job), JobRunner: bindTo(this.sequelize, o.models.JobRunner), JobOutput: bindTo(this.sequelize, o.models.JobOutput) };
       this.ownConnection = true;
     } else {
       this.sequelize = o.models.JobRunner.sequelize!;
@@ -113,7 +113,7 @@ export class Heartbeat {
   /** Marks failure the running jobs of runners that stopped heartbeating; returns their ids. */
   async recoverStale(): Promise<number[]> {
     const { staleSeconds, logger } = this.o;
-    const { Job, JobRunner, JobStatus } = this.m;
+    const { Job, JobRunner, JobOutput } = this.m;
     // "staleSeconds ago" by the database's clock, evaluated by each statement that compares with it.
     const threshold = databaseNow(this.sequelize, -staleSeconds);
     // One read for every runner, the comparison done by the database (an idle runner's statement rate
@@ -157,8 +157,8 @@ export class Heartbeat {
       recovered.push(job.id);
       logger.warn({ jobId: job.id, deadRunner: job.lockedBy }, 'job of a dead runner marked failed');
       try {
-        const max = (await JobStatus.max<number, any>('seq', { where: { jobId: job.id } })) ?? 0;
-        await JobStatus.create({ jobId: job.id, seq: max + 1, stream: 'system', output: `[${reason}]\n` });
+        const max = (await JobOutput.max<number, any>('seq', { where: { jobId: job.id } })) ?? 0;
+        await JobOutput.create({ jobId: job.id, seq: max + 1, stream: 'system', output: `[${reason}]\n` });
       } catch {
         /* the reason is in Jobs.error anyway */
       }

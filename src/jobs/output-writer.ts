@@ -1,6 +1,6 @@
 import { Op, QueryTypes, UniqueConstraintError } from 'sequelize';
 import type { Models } from '../../models/index.js';
-import type { OutputStream } from '../../models/JobStatus.js';
+import type { OutputStream } from '../../models/JobOutput.js';
 import type { Logger } from '../lib/logger.js';
 import { charBoundary } from './line-splitter.js';
 
@@ -240,7 +240,7 @@ export class OutputWriter {
   private async store(rows: Row[]): Promise<void> {
     const { models, owner, jobId } = this.o;
     if (!owner) {
-      await models.JobStatus.bulkCreate(rows);
+      await models.JobOutput.bulkCreate(rows);
       return;
     }
     const sequelize = models.Job.sequelize!;
@@ -248,7 +248,7 @@ export class OutputWriter {
       await sequelize.transaction(async (transaction) => {
         const held = await models.Job.findOne({ attributes: ['id'], where: this.stillOurs(), lock: transaction.LOCK.SHARE, transaction });
         if (!held) throw new JobTakenError(await this.takenReason());
-        await models.JobStatus.bulkCreate(rows, { transaction });
+        await models.JobOutput.bulkCreate(rows, { transaction });
       });
       return;
     }
@@ -293,7 +293,7 @@ export class OutputWriter {
     const first = this.batch[0].seq;
     const last = this.batch[this.batch.length - 1].seq;
     const stored = new Set(
-      (await models.JobStatus.findAll({ attributes: ['seq'], where: { jobId, seq: { [Op.between]: [first, last] } }, raw: true })).map((r) => Number(r.seq)),
+      (await models.JobOutput.findAll({ attributes: ['seq'], where: { jobId, seq: { [Op.between]: [first, last] } }, raw: true })).map((r) => Number(r.seq)),
     );
     if (!stored.size) return false;
     this.batch = this.batch.filter((r) => !stored.has(r.seq));

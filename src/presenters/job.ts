@@ -1,4 +1,4 @@
-import type { Job, JobStatus } from '../../models/index.js';
+import type { Job, JobOutput } from '../../models/index.js';
 
 /** A job as the API shows it (the seed's fields first). */
 export function presentJob(job: Job) {
@@ -19,11 +19,9 @@ export function presentJob(job: Job) {
 }
 
 /** One output row, as in the seed plus its order (`seq`) and stream. */
-export function presentJobStatus(row: JobStatus) {
+export function presentJobOutput(row: JobOutput) {
   return { id: row.id, jobId: row.jobId, seq: row.seq, stream: row.stream, output: row.output, createdAt: row.createdAt, updatedAt: row.updatedAt };
 }
-
-export const FINAL_STATUSES = new Set(['success', 'failure', 'cancelled']);
 
 /** Seconds the job ran (or has been running), or null if it has not started. */
 export function elapsedSeconds(job: Pick<Job, 'startedAt' | 'finishedAt'>, now = new Date()): number | null {

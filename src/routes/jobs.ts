@@ -9,7 +9,8 @@ import { flash } from '../middlewares/flash.js';
 import { parseInput } from '../middlewares/validate.js';
 import { access } from '../policies/access.js';
 import { canCancelJob, canViewJob } from '../policies/jobs.js';
-import { elapsedSeconds, FINAL_STATUSES, presentJob, presentJobStatus } from '../presenters/job.js';
+import { FINAL_JOB_STATUSES, isFinalJobStatus, JOB_STATUSES } from '../../models/Job.js';
+import { elapsedSeconds, presentJob, presentJobOutput } from '../presenters/job.js';
 import type { RouteContext } from './index.js';
 import { createJobSchema, jobIdSchema, jobListSchema, outputPageSchema } from './jobs.schema.js';
 
@@ -48,7 +49,7 @@ export function jobsRoutes({ models, sequelize, auditor }: RouteContext) {
       page: query.page,
       pages: Math.max(1, Math.ceil(count / PAGE_SIZE)),
       status: query.status ?? '',
-      statuses: ['pending', 'running', 'success', 'failure', 'cancelled'],
+      statuses: JOB_STATUSES,
     });
   });
 
@@ -78,8 +79,8 @@ export function jobsRoutes({ models, sequelize, auditor }: RouteContext) {
   router.get('/jobs/:id/status', access.user, async (req, res) => {
     const job = await loadVisibleJob(req);
     const { offset, limit } = parseInput(outputPageSchema, req.query);
-    const rows = await models.JobStatus.findAll({ where: { jobId: job.id }, order: [['seq', 'ASC']], offset, limit });
-    res.json(rows.map(presentJobStatus));
+    const rows = await models.JobOutput.findAll({ where: { jobId: job.id }, order: [['seq', 'ASC']], offset, limit });
+    res.json(rows.map(presentJobOutput));
   });
 
   router.post('/jobs/:id/cancel', access.user, async (req, res) => {
@@ -95,7 +96,7 @@ export function jobsRoutes({ models, sequelize, auditor }: RouteContext) {
       const before = await models.Job.findByPk(visible.id, { transaction, lock: transaction.LOCK.UPDATE });
       if (!before) throw new NotFoundError('No such job.');
       const now = new Date();
-      if (FINAL_STATUSES.has(before.status)) throw new ConflictError(`The job has already finished (${before.status}).`);
+      if (isFinalJobStatus(before.status)) throw new ConflictError(`The job has already finished (${before.status}).`);
       if (before.status === 'pending') {
         // Not started yet: nobody else will touch it once it is cancelled here.
         await models.Job.update({ status: 'cancelled', finishedAt: now, cancelRequestedAt: now, error: `${by} before it started` }, { where: { id: before.id, status: 'pending' }, transaction });
@@ -117,7 +118,8 @@ export function jobsRoutes({ models, sequelize, auditor }: RouteContext) {
     const job = await loadVisibleJob(req, 'jobId');
     res.render('jobs/status', {
       title: `Job ${job.id}`,
-      job: { ...presentJob(job), elapsed: elapsedSeconds(job), final: FINAL_STATUSES.has(job.status) },
+      job: { ...presentJob(job), elapsed: elapsedSeconds(job), final: isFinalJobStatus(job.status) },
+      finalStatuses: FINAL_JOB_STATUSES,
     });
   });
 

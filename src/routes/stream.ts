@@ -51,7 +51,7 @@ export function streamRoutes({ models, config, logger }: RouteContext, hub = new
     /** Sends every stored row after the cursor, page by page, with backpressure. */
     const catchUp = async () => {
       for (;;) {
-        const rows = await models.JobStatus.findAll({
+        const rows = await models.JobOutput.findAll({
           attributes: ['seq', 'stream', 'output'],
           where: { jobId: id, seq: { [Op.gt]: cursor } },
           order: [['seq', 'ASC']],

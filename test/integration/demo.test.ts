@@ -5,6 +5,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import readline from 'node:readline';
 import { expect } from 'chai';
 import request from 'supertest';
+import { isFinalJobStatus } from '../../models/Job.js';
 import { projectRoot } from '../../src/lib/paths.js';
 import { track } from '../support/resources.js';
 
@@ -231,7 +232,7 @@ describe('npm run demo', function () {
       const sync = await admin.post('/inventory/sync').set('Accept', 'application/json').set('X-CSRF-Token', csrf).expect(201);
       const status = await until('the sync job to finish', 60_000, async () => {
         const s = (await admin.get(`/jobs/${sync.body.id}`).set('Accept', 'application/json').expect(200)).body.status;
-        return ['success', 'failure', 'cancelled'].includes(s) ? s : undefined;
+        return isFinalJobStatus(s) ? s : undefined;
       });
       expect(status).to.equal('success');
     } finally {

@@ -1,14 +1,13 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import readline from 'node:readline';
 import { Writable } from 'node:stream';
+import { isFinalJobStatus } from '../../models/Job.js';
 import type { Job } from '../../models/index.js';
 import { createLogger } from '../../src/lib/logger.js';
 import { projectRoot } from '../../src/lib/paths.js';
 import { JobRunner, type RunnerOptions } from '../../src/jobs/runner.js';
 import { testContext } from './context.js';
 import { track } from './resources.js';
-
-export const FINAL = ['success', 'failure', 'cancelled'];
 
 /** Fast defaults for tests: short poll, heartbeat and grace. */
 export function runnerOptions(overrides: Partial<RunnerOptions> = {}): RunnerOptions {
@@ -40,7 +39,7 @@ export async function startRunner(overrides: Partial<RunnerOptions> = {}): Promi
 }
 
 /** Polls until job `id` reaches a final status (or `until` matches); returns the row. */
-export async function waitForJob(id: number, timeoutMs = 20_000, until: (job: Job) => boolean = (j) => FINAL.includes(j.status)): Promise<Job> {
+export async function waitForJob(id: number, timeoutMs = 20_000, until: (job: Job) => boolean = (j) => isFinalJobStatus(j.status)): Promise<Job> {
   const { models } = testContext().db;
   const deadline = Date.now() + timeoutMs;
   for (;;) {
@@ -53,7 +52,7 @@ export async function waitForJob(id: number, timeoutMs = 20_000, until: (job: Jo
 
 /** The job's stored output, concatenated in seq order (optionally one stream only). */
 export async function jobOutput(id: number, stream?: string): Promise<string> {
-  const rows = await testContext().db.models.JobStatus.findAll({ where: { jobId: id, ...(stream ? { stream } : {}) }, order: [['seq', 'ASC']], raw: true });
+  const rows = await testContext().db.models.JobOutput.findAll({ where: { jobId: id, ...(stream ? { stream } : {}) }, order: [['seq', 'ASC']], raw: true });
   return rows.map((r) => r.output ?? '').join('');
 }
 

@@ -34,8 +34,8 @@ describe('jobs API', function () {
   it('pages output rows in order and rejects limit > 1000', async () => {
     const { agent } = await agentFor(true);
     const id = await insertShellJob('x');
-    const { JobStatus } = testContext().db.models;
-    await JobStatus.bulkCreate(Array.from({ length: 30 }, (_, i) => ({ jobId: id, seq: i + 1, stream: 'stdout' as const, output: `row ${i + 1}\n` })));
+    const { JobOutput } = testContext().db.models;
+    await JobOutput.bulkCreate(Array.from({ length: 30 }, (_, i) => ({ jobId: id, seq: i + 1, stream: 'stdout' as const, output: `row ${i + 1}\n` })));
     const page = await agent.get(`/jobs/${id}/status?offset=10&limit=5`).expect(200);
     expect(page.body.map((r: any) => r.seq)).to.deep.equal([11, 12, 13, 14, 15]);
     const bad = await agent.get(`/jobs/${id}/status?limit=1001`).set('Accept', 'application/json').expect(422);

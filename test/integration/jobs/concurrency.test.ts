@@ -47,7 +47,7 @@ describe('job runner: several runners', function () {
     const perRunner = new Map<string, number>();
     for (const j of jobs) perRunner.set(j.lockedBy!, (perRunner.get(j.lockedBy!) ?? 0) + 1);
     expect([...perRunner.keys()].sort()).to.deep.equal(runners.map((r) => r.id).sort());
-    expect(await models.JobStatus.count({ where: { jobId: [...ids] } })).to.equal(total);
+    expect(await models.JobOutput.count({ where: { jobId: [...ids] } })).to.equal(total);
     console.log(`      (${total} jobs in ${elapsed} ms; per runner: ${[...perRunner.values()].join(', ')})`);
   });
 });

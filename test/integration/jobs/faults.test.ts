@@ -283,7 +283,7 @@ describe('job runner under faults: a runner cut off from the database', function
     const job = (await db.models.Job.findByPk(id))!;
     expect(job.status).to.equal('failure');
     expect(job.error).to.match(/stopped heartbeating/);
-    const rows = await db.models.JobStatus.findAll({ where: { jobId: id }, order: [['seq', 'ASC']], raw: true });
+    const rows = await db.models.JobOutput.findAll({ where: { jobId: id }, order: [['seq', 'ASC']], raw: true });
     const noteAt = rows.findIndex((r) => r.stream === 'system' && /stopped heartbeating/.test(r.output ?? ''));
     expect(noteAt, 'the recovering runner\'s note').to.be.greaterThan(0);
     expect(rows.slice(noteAt + 1).map((r) => `${r.seq} ${r.stream}: ${(r.output ?? '').slice(0, 40)}`), 'rows after the note').to.deep.equal([]);

@@ -47,7 +47,7 @@ describe('job runner: output', function () {
     const out = await jobOutput(id, 'stdout');
     expect(out.length).to.equal(expected.length);
     expect(out === expected, 'output equals seq 1 1000000').to.equal(true);
-    const rows = await testContext().db.models.JobStatus.findAll({ where: { jobId: id }, attributes: ['seq'], order: [['seq', 'ASC']], raw: true });
+    const rows = await testContext().db.models.JobOutput.findAll({ where: { jobId: id }, attributes: ['seq'], order: [['seq', 'ASC']], raw: true });
     expect(rows.map((r) => r.seq)).to.deep.equal(rows.map((_, i) => i + 1));
     console.log(`      (${rows.length} rows, ${(expected.length / 1e6).toFixed(1)} MB in ${Date.now() - started} ms)`);
   });

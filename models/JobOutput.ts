@@ -4,8 +4,11 @@ import type { Job } from './Job.js';
 export const OUTPUT_STREAMS = ['stdout', 'stderr', 'system'] as const;
 export type OutputStream = (typeof OUTPUT_STREAMS)[number];
 
-/** One ordered chunk of a job's output (a batch of lines from one stream). */
-export class JobStatus extends Model<InferAttributes<JobStatus>, InferCreationAttributes<JobStatus>> {
+/**
+ * One ordered chunk of a job's output (a batch of lines from one stream). The table keeps the seed's name,
+ * `JobStatuses` (its SQL interface); in code it is the job's output, not its status (`Job.status`).
+ */
+export class JobOutput extends Model<InferAttributes<JobOutput>, InferCreationAttributes<JobOutput>> {
   declare id: CreationOptional<number>;
   declare jobId: ForeignKey<Job['id']>;
   declare seq: number;
@@ -14,8 +17,8 @@ export class JobStatus extends Model<InferAttributes<JobStatus>, InferCreationAt
   declare createdAt: CreationOptional<Date>;
   declare updatedAt: CreationOptional<Date>;
 
-  static initModel(sequelize: Sequelize): typeof JobStatus {
-    return JobStatus.init(
+  static initModel(sequelize: Sequelize): typeof JobOutput {
+    return JobOutput.init(
       {
         id: { type: DataTypes.INTEGER, primaryKey: true, autoIncrement: true },
         jobId: { type: DataTypes.INTEGER, allowNull: false },
@@ -25,7 +28,7 @@ export class JobStatus extends Model<InferAttributes<JobStatus>, InferCreationAt
         createdAt: DataTypes.DATE,
         updatedAt: DataTypes.DATE,
       },
-      { sequelize, tableName: 'JobStatuses', modelName: 'JobStatus' },
+      { sequelize, tableName: 'JobStatuses', modelName: 'JobOutput' },
     );
   }
 }
