@@ -3,7 +3,7 @@
 // SIGKILL after JOB_CANCEL_GRACE_SECONDS), record them as cancelled and exit, within systemd's
 // TimeoutStopSec (45 s in systemd/berth-job-runner.service).
 import { loadConfigOrExit } from './config/index.js';
-import { openDatabase } from './src/lib/db/index.js';
+import { openDatabase } from './src/database.js';
 import { createLogger } from './src/lib/logger.js';
 import { JobRunner, runnerOptionsFromConfig } from './src/jobs/runner.js';
 import { SyncScheduler } from './src/jobs/scheduler.js';

@@ -2,7 +2,7 @@
 import type { AddressInfo } from 'node:net';
 import { loadConfigOrExit } from './config/index.js';
 import { createApp } from './src/app.js';
-import { openDatabase } from './src/lib/db/index.js';
+import { openDatabase } from './src/database.js';
 import { installGracefulShutdown } from './src/lib/http/graceful-shutdown.js';
 import { createLogger } from './src/lib/logger.js';
 

@@ -7,7 +7,7 @@ import path from 'node:path';
 import readline from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { loadConfig, type Config } from '../config/index.js';
-import { openDatabase, type Db } from '../src/lib/db/index.js';
+import { openDatabase, type Db } from '../src/database.js';
 import { createLogger } from '../src/lib/logger.js';
 import { JobRunner, runnerOptionsFromConfig } from '../src/jobs/runner.js';
 

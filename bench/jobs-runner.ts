@@ -56,7 +56,7 @@ async function startedAt(id: number): Promise<number> {
   for (let i = 0; i < N; i++) {
     await sleep(Math.random() * 600); // the runner idles between jobs: enqueue at a random phase of its (old 500 ms) poll
     const t0 = Date.now();
-    const job = await enqueueJob(models, { command: 'date +%s%3N', createdBy: null, isAdmin: true });
+    const job = await enqueueJob(models, { command: 'date +%s%3N', createdBy: null, mayRunAdminTasks: true });
     latencies.push((await startedAt(job.id)) - t0);
   }
   console.log(`[${label}] enqueue-to-start (enqueueJob, shell job, runner in its own process) over ${N} jobs: p50 ${percentile(latencies, 50)} ms, p95 ${percentile(latencies, 95)} ms, max ${Math.max(...latencies)} ms`);
@@ -85,13 +85,13 @@ async function startedAt(id: number): Promise<number> {
   const stamp = new Date();
   const jobs = await models.Job.bulkCreate(Array.from({ length: N - 1 }, () => ({ command: 'echo x', status: 'pending' as const, createdAt: stamp, updatedAt: stamp }) as never));
   // The last one through enqueueJob, which announces it: the runner wakes for the whole batch.
-  const last = await enqueueJob(models, { command: 'echo x', createdBy: null, isAdmin: true });
+  const last = await enqueueJob(models, { command: 'echo x', createdBy: null, mayRunAdminTasks: true });
   await waitAll([...jobs.map((j) => j.id), last.id]);
   const secs = (Date.now() - t0) / 1000;
   const failed = await models.Job.count({ where: { id: [...jobs.map((j) => j.id), last.id], status: { [Op.ne]: 'success' } } });
   console.log(`[${label}] shell jobs (sh -c 'echo x'): ${N} jobs in ${secs.toFixed(2)} s = ${(N / secs).toFixed(0)} jobs/s for one runner process (concurrency 8), ${failed} not successful`);
 
-  const job = await enqueueJob(models, { command: 'seq 1 1000000', createdBy: null, isAdmin: true });
+  const job = await enqueueJob(models, { command: 'seq 1 1000000', createdBy: null, mayRunAdminTasks: true });
   const t1 = Date.now();
   await waitAll([job.id]);
   const ingest = (Date.now() - t1) / 1000;

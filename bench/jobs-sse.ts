@@ -30,7 +30,7 @@ db.sequelize.query = ((...args: Parameters<typeof original>) => (queries++, orig
 // 1. Line-to-browser latency: the job prints its clock every 50 ms (chatty) or every 400 ms (quiet); the
 // client compares on receipt.
 for (const [lines, pause] of [[100, 0.05], [20, 0.4]] as const) {
-  const job = await enqueueJob(db.models, { command: `for i in $(seq 1 ${lines}); do date +%s%3N; sleep ${pause}; done`, createdBy: username, isAdmin: true });
+  const job = await enqueueJob(db.models, { command: `for i in $(seq 1 ${lines}); do date +%s%3N; sleep ${pause}; done`, createdBy: username, mayRunAdminTasks: true });
   const latencies: number[] = [];
   await readSse(`${base}/api/stream/${job.id}`, { cookie }, (e) => {
     if (e.event !== 'output') return;
@@ -42,7 +42,7 @@ for (const [lines, pause] of [[100, 0.05], [20, 0.4]] as const) {
 
 // 2. 200 concurrent viewers of one job printing 10 lines/s for 5 s.
 {
-  const job = await enqueueJob(db.models, { command: 'for i in $(seq 1 50); do echo "line $i"; sleep 0.1; done', createdBy: username, isAdmin: true });
+  const job = await enqueueJob(db.models, { command: 'for i in $(seq 1 50); do echo "line $i"; sleep 0.1; done', createdBy: username, mayRunAdminTasks: true });
   queries = 0;
   const t0 = Date.now();
   let errors = 0;

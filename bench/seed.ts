@@ -20,7 +20,7 @@ export function inventorySize(): { containers: number; vms: number } {
 /** Empties the inventory tables, then inserts the nodes, containers and VMs. */
 export async function seedInventory(models: Models, size: { containers: number; vms: number }): Promise<SeededInventory> {
   const t0 = Date.now();
-  for (const m of [models.Credential, models.Service, models.Container, models.VirtualMachine, models.GuestSnapshot, models.Node]) await (m as typeof models.Node).destroy({ where: {} });
+  for (const m of [models.Credential, models.Service, models.Container, models.VirtualMachine, models.MachineSnapshot, models.Node]) await (m as typeof models.Node).destroy({ where: {} });
   const nodes = await models.Node.bulkCreate(['pve1', 'pve2', 'pve3'].map((name) => ({ name, apiUrl: `https://${name}.example.org:8006`, tlsVerify: true, tlsFingerprint: null, apiTokenId: null, apiTokenSecret: null })));
   const owners = Array.from({ length: 50 }, (_, i) => `user${String(i).padStart(2, '0')}`);
   const tagsets = ['web,prod', 'db,prod', 'ci', 'lab,test', null, 'gpu,ai', 'web,staging'];

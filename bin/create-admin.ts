@@ -4,7 +4,7 @@ import crypto from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { loadConfigOrExit } from '../config/index.js';
 import { promptHidden, readStdin } from '../src/cli/read-password.js';
-import { openDatabase } from '../src/lib/db/index.js';
+import { openDatabase } from '../src/database.js';
 import { AppError } from '../src/lib/errors.js';
 import { createAdmin } from '../src/services/createAdmin.js';
 

@@ -3,6 +3,8 @@
 // no mail server. Data lives in data/demo/ (SQLite); running it again reuses that data.
 // PORT (default 3000; 0 = a free port) and DEMO_SIM_PORT (default: a free port) can be set in the
 // environment. The children's JSON logs go to data/demo/logs/; only warnings and errors are shown.
+// It runs from the TypeScript sources only: tsconfig.build.json leaves it out of dist/, since it
+// imports the simulator (tools/pve-sim/), which must not ship.
 import { spawn, type ChildProcess } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -10,29 +12,30 @@ import net from 'node:net';
 import path from 'node:path';
 import readline from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { loadDemoSettings } from '../config/demo.js';
 import { loadConfig, type Config } from '../config/index.js';
 import { Auditor } from '../src/audit/index.js';
 import { formatMail, startMailCatcher } from '../src/dev/mail-catcher.js';
-import { importGuest } from '../src/inventory/drift-actions.js';
+import { importMachine } from '../src/inventory/drift-actions.js';
 import { KINDS } from '../src/inventory/kinds.js';
 import { updateRecord } from '../src/inventory/records.js';
 import { updateSchema } from '../src/inventory/schema.js';
 import { syncInventory } from '../src/inventory/sync.js';
-import { openDatabase } from '../src/lib/db/index.js';
+import { openDatabase } from '../src/database.js';
 import { createLogger } from '../src/lib/logger.js';
 import { projectRoot } from '../src/lib/paths.js';
 import { Vault } from '../src/lib/vault.js';
-import { parseInput } from '../src/middlewares/validate.js';
-import { loadSeedFile, startPveSim, type Seed } from '../src/pve-sim/index.js';
+import { parseInput } from '../src/lib/parse-input.js';
+import { loadSeedFile, startPveSim, type Seed } from '../tools/pve-sim/index.js';
 import { addCredential } from '../src/services/credentials.js';
 import { createAdmin } from '../src/services/createAdmin.js';
 import { createNode, updateNode } from '../src/services/nodes.js';
 import { nodeCreateSchema, nodeUpdateSchema } from '../src/routes/nodes.schema.js';
 
 /**
- * What the demo gives each simulator guest when it imports it (by VMID): an owner among the demo's
+ * What the demo gives each simulator machine when it imports it (by VMID): an owner among the demo's
  * logins, an expiry date relative to the first run (some past, some soon, some far), tags, purpose,
- * and for some a credential sealed in the vault. A guest not listed is imported for `admin`.
+ * and for some a credential sealed in the vault. A machine not listed is imported for `admin`.
  */
 const PLAN: Record<number, { owner: string; expiresInDays: number; tags: string; purpose: string; environment: string; credential?: { label: string; username: string } }> = {
   100: { owner: 'alice@pve', expiresInDays: 120, tags: 'web,prod', purpose: 'Team website (nginx)', environment: 'production' },
@@ -62,14 +65,15 @@ const rule = '═'.repeat(72);
 
 const seedFile = fileURLToPath(new URL('../test/fixtures/pve-seed.json', import.meta.url));
 const seed = loadSeedFile(seedFile);
-const sim = await startPveSim({ seed, host: '127.0.0.1', port: Number(process.env.DEMO_SIM_PORT ?? 0), taskMs: 1500, ipDelayMs: 3000 });
+const demo = loadDemoSettings();
+const sim = await startPveSim({ seed, host: '127.0.0.1', port: demo.simPort, taskMs: 1500, ipDelayMs: 3000 });
 
-const dataDir = path.resolve(process.env.DATA_DIR ?? path.join(projectRoot, 'data', 'demo'));
+const dataDir = path.resolve(demo.dataDir ?? path.join(projectRoot, 'data', 'demo'));
 const logDir = path.join(dataDir, 'logs');
 fs.mkdirSync(logDir, { recursive: true, mode: 0o700 });
 const mail = await startMailCatcher({ dir: path.join(dataDir, 'mail'), onMail: (m) => console.log(formatMail(m)) });
 
-const baseEnv: Record<string, string | undefined> = { ...process.env, DATA_DIR: dataDir, DATABASE_URL: `sqlite:${path.join(dataDir, 'berth.db')}`, PROXMOX_URL: sim.url };
+const baseEnv: Record<string, string | undefined> = { ...demo.childEnv, DATA_DIR: dataDir, DATABASE_URL: `sqlite:${path.join(dataDir, 'berth.db')}`, PROXMOX_URL: sim.url };
 const requested = loadConfig({ env: baseEnv, dotenv: true });
 const port = requested.PORT === 0 ? await freePort(requested.HOST) : requested.PORT;
 const berthUrl = requested.PUBLIC_URL ?? `http://${requested.HOST}:${port}`;
@@ -148,7 +152,7 @@ function freePort(host: string): Promise<number> {
 
 /**
  * The demo's data, each part created once (a second run over the same folder adds nothing): the
- * local admin, the simulator's nodes with its API token, and the simulator's guests imported into
+ * local admin, the simulator's nodes with its API token, and the simulator's machines imported into
  * the inventory through the same commands as the drift page, the record form and the vault.
  */
 async function prepareData(config: Config, seed: Seed): Promise<{ adminPassword: string | null; inventory: string }> {
@@ -156,9 +160,8 @@ async function prepareData(config: Config, seed: Seed): Promise<{ adminPassword:
   const db = await openDatabase(config);
   const auditor = Auditor.fromConfig(config, db.models, logger, 'audit-cli.log');
   const vault = Vault.fromConfig(config);
-  const deps = { models: db.models, sequelize: db.sequelize, auditor, vault };
   // Berth itself sets the demo up (as the sync schedule does): no person is named in the audit trail.
-  const actor = { username: null };
+  const cmd = { models: db.models, sequelize: db.sequelize, auditor, vault, config, logger, actor: { username: null } };
   try {
     // The admin's password is kept in the demo's folder so every run can print it again.
     const passwordFile = path.join(config.DATA_DIR, 'demo-admin-password');
@@ -176,24 +179,24 @@ async function prepareData(config: Config, seed: Seed): Promise<{ adminPassword:
     for (const node of seed.nodes) {
       const input = { name: node.name, apiUrl: sim.url, apiTokenId: token?.id ?? '', apiTokenSecret: token?.secret ?? '' };
       const existing = await db.models.Node.findOne({ where: { name: node.name } });
-      if (!existing) await createNode(deps, parseInput(nodeCreateSchema, input), actor);
-      else if (existing.apiUrl !== new URL(sim.url).origin) await updateNode(deps, existing, parseInput(nodeUpdateSchema, input), actor);
+      if (!existing) await createNode(cmd, parseInput(nodeCreateSchema, input));
+      else if (existing.apiUrl !== new URL(sim.url).origin) await updateNode(cmd, existing, parseInput(nodeUpdateSchema, input));
     }
 
     const report = await syncInventory({ models: db.models, sequelize: db.sequelize, vault, config }, { stderr: (text) => process.stderr.write(`sync: ${text}`) });
     let imported = 0;
-    for (const snap of await db.models.GuestSnapshot.findAll({ order: [['vmid', 'ASC']] })) {
+    for (const snap of await db.models.MachineSnapshot.findAll({ order: [['vmid', 'ASC']] })) {
       const kind = KINDS.find((k) => k.proxmoxType === snap.kind)!;
       const node = await db.models.Node.findOne({ where: { name: snap.node } });
-      if (!node || (await kind.model(db.models).findOne({ where: { nodeId: node.id, [kind.vmidField]: snap.vmid } }))) continue;
+      if (!node || (await kind.model(db.models).findOne({ where: { nodeId: node.id, vmid: snap.vmid } }))) continue;
       const plan = PLAN[snap.vmid];
       try {
-        const { record } = await importGuest(deps, { kind: snap.kind as 'lxc' | 'qemu', node: snap.node, vmid: snap.vmid, username: plan?.owner ?? ADMIN }, actor);
+        const { record } = await importMachine(cmd, { kind: snap.kind as 'lxc' | 'qemu', node: snap.node, vmid: snap.vmid, username: plan?.owner ?? ADMIN });
         if (plan) {
           const expires = new Date(Date.now() + plan.expiresInDays * 86_400_000).toISOString().slice(0, 10);
           const fields = parseInput(updateSchema(kind), { expiresAt: expires, tags: plan.tags, purpose: plan.purpose, environment: plan.environment });
-          await updateRecord(deps, kind, record, fields, actor);
-          if (plan.credential) await addCredential(deps, kind, record, { ...plan.credential, password: crypto.randomBytes(12).toString('base64url') }, actor);
+          await updateRecord(cmd, kind, record, fields);
+          if (plan.credential) await addCredential(cmd, kind, record, { ...plan.credential, password: crypto.randomBytes(12).toString('base64url') });
         }
         imported++;
       } catch (err) {
@@ -201,7 +204,7 @@ async function prepareData(config: Config, seed: Seed): Promise<{ adminPassword:
       }
     }
     const counts = await Promise.all(KINDS.map(async (k) => `${await k.model(db.models).count()} ${k.plural}`));
-    const inventory = `${counts.join(', ')} in the inventory${imported ? ` (${imported} imported from the simulator just now)` : ''}; last sync saw ${report.guests} guests`;
+    const inventory = `${counts.join(', ')} in the inventory${imported ? ` (${imported} imported from the simulator just now)` : ''}; last sync saw ${report.machines} machines`;
     return { adminPassword, inventory };
   } finally {
     await auditor.close();

@@ -1,10 +1,11 @@
-// Runs the Proxmox VE API simulator on its own:
+// Runs the Proxmox VE API simulator (tools/pve-sim/) on its own, always from the TypeScript sources
+// (bin/pve-sim, `npm run pve-sim`): like the simulator, this script is left out of dist/.
 //   tsx bin/pve-sim.ts [--seed FILE] [--port N] [--https] [--task-ms MS] [--ip-delay-ms MS] [--auth-delay-ms MS]
 // Prints the URL, the seed's credentials and, with --https, the CA file and fingerprint to trust.
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { projectRoot } from '../src/lib/paths.js';
-import { generateCertificates, loadSeedFile, startPveSim, type TestCertificates } from '../src/pve-sim/index.js';
+import { generateCertificates, loadSeedFile, startPveSim, type TestCertificates } from '../tools/pve-sim/index.js';
 
 const { values } = parseArgs({
   options: {

@@ -5,7 +5,7 @@
 import { parseArgs } from 'node:util';
 import { loadConfigOrExit } from '../config/index.js';
 import { Auditor } from '../src/audit/index.js';
-import { openDatabase } from '../src/lib/db/index.js';
+import { openDatabase } from '../src/database.js';
 import { createLogger } from '../src/lib/logger.js';
 import { Vault, VaultError } from '../src/lib/vault.js';
 import { rotateKeys, type RotationResult } from '../src/services/rotate-key.js';
@@ -31,9 +31,11 @@ const counts = (r: RotationResult) => `${plural(r.credentials, 'credential', 'cr
 
 const logger = createLogger(config.LOG_LEVEL);
 const db = await openDatabase(config);
-const auditor = values.check ? undefined : Auditor.fromConfig(config, db.models, logger, 'audit-cli.log');
+// --check writes nothing, so it opens no audit file either.
+const auditor = values.check ? new Auditor(db.models, null) : Auditor.fromConfig(config, db.models, logger, 'audit-cli.log');
 try {
-  const result = await rotateKeys({ models: db.models, sequelize: db.sequelize, vault, auditor }, { check: values.check });
+  const cmd = { models: db.models, sequelize: db.sequelize, auditor, vault, config, logger, actor: { username: null } };
+  const result = await rotateKeys(cmd, { check: values.check });
   const left = result.unreadable.length;
   if (values.check) {
     const pending = result.credentials + result.nodeTokens;
@@ -45,6 +47,6 @@ try {
   if (left) console.error('Add the keys named above to ENCRYPTION_OLD_KEYS and run bin/rotate-key again before removing any old key.');
   process.exitCode = left || (values.check && result.credentials + result.nodeTokens) ? 1 : 0;
 } finally {
-  await auditor?.close();
+  await auditor.close();
   await db.close();
 }

@@ -4,14 +4,17 @@ import type { Node } from './Node.js';
 export const CONTAINER_STATUSES = ['unknown', 'creating', 'running', 'stopped', 'failed', 'deleting'] as const;
 export type ContainerStatus = (typeof CONTAINER_STATUSES)[number];
 
-/** An LXC container on a Proxmox node. `containerId` is the Proxmox VMID (name kept from the seed). */
+/**
+ * An LXC container on a Proxmox node. `vmid` is the Proxmox VMID, named as on VirtualMachine; its
+ * column keeps the seed's name `containerId` (no migration: the seed's SQL is an interface).
+ */
 export class Container extends Model<InferAttributes<Container>, InferCreationAttributes<Container>> {
   declare id: CreationOptional<number>;
   declare hostname: string;
   declare username: string | null;
   declare osRelease: string | null;
   declare nodeId: ForeignKey<Node['id']> | null;
-  declare containerId: number | null;
+  declare vmid: number | null;
   declare macAddress: string | null;
   declare ipv4Address: string | null;
   declare aiContainer: CreationOptional<string>;
@@ -35,7 +38,7 @@ export class Container extends Model<InferAttributes<Container>, InferCreationAt
         username: { type: DataTypes.STRING(191), allowNull: true },
         osRelease: { type: DataTypes.STRING(191), allowNull: true },
         nodeId: { type: DataTypes.INTEGER, allowNull: true },
-        containerId: { type: DataTypes.INTEGER, allowNull: true },
+        vmid: { type: DataTypes.INTEGER, allowNull: true, field: 'containerId' },
         macAddress: { type: DataTypes.STRING(17), allowNull: true, unique: true },
         ipv4Address: { type: DataTypes.STRING(45), allowNull: true, unique: true },
         aiContainer: { type: DataTypes.STRING(50), allowNull: false, defaultValue: 'N' },

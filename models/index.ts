@@ -5,7 +5,7 @@ import { AuditEvent } from './AuditEvent.js';
 import { Container } from './Container.js';
 import { Credential } from './Credential.js';
 import { CsvImport } from './CsvImport.js';
-import { GuestSnapshot } from './GuestSnapshot.js';
+import { MachineSnapshot } from './MachineSnapshot.js';
 import { Job } from './Job.js';
 import { JobRunner } from './JobRunner.js';
 import { JobOutput } from './JobOutput.js';
@@ -21,7 +21,7 @@ export { JobRunner };
 export { Container, Job, JobOutput, Node, RateLimit, Service, Session, User };
 export type { Role } from './User.js';
 export { AccountRequest, ApiToken };
-export { AuditEvent, Credential, CsvImport, GuestSnapshot, ScheduledRun, VirtualMachine };
+export { AuditEvent, Credential, CsvImport, MachineSnapshot, ScheduledRun, VirtualMachine };
 
 export interface Models {
   User: typeof User;
@@ -38,7 +38,7 @@ export interface Models {
   VirtualMachine: typeof VirtualMachine;
   Credential: typeof Credential;
   AuditEvent: typeof AuditEvent;
-  GuestSnapshot: typeof GuestSnapshot;
+  MachineSnapshot: typeof MachineSnapshot;
   CsvImport: typeof CsvImport;
   ScheduledRun: typeof ScheduledRun;
 }
@@ -63,7 +63,7 @@ export function initModels(sequelize: Sequelize): Models {
     VirtualMachine: VirtualMachine.initModel(sequelize),
     Credential: Credential.initModel(sequelize),
     AuditEvent: AuditEvent.initModel(sequelize),
-    GuestSnapshot: GuestSnapshot.initModel(sequelize),
+    MachineSnapshot: MachineSnapshot.initModel(sequelize),
     CsvImport: CsvImport.initModel(sequelize),
     ScheduledRun: ScheduledRun.initModel(sequelize),
   };

@@ -1,9 +1,6 @@
 import express, { type Express, type Request } from 'express';
-import type { Sequelize } from 'sequelize';
-import type { Config } from '../config/index.js';
-import type { Models } from '../models/index.js';
 import { Auditor } from './audit/index.js';
-import type { Logger } from './lib/logger.js';
+import type { AppDeps } from './deps.js';
 import { Vault } from './lib/vault.js';
 import { publicDir, viewsDir } from './lib/paths.js';
 import { renderWithLayout } from './lib/views.js';
@@ -19,13 +16,6 @@ import { securityHeaders } from './middlewares/securityHeaders.js';
 import { createSessionStore, sessions } from './middlewares/session.js';
 import { listRoutes, mountRoutes, type RouteInfo } from './routes/index.js';
 import { ProxmoxRights } from './services/proxmoxRights.js';
-
-export interface AppDeps {
-  config: Config;
-  logger: Logger;
-  sequelize: Sequelize;
-  models: Models;
-}
 
 export interface BerthApp {
   app: Express;
@@ -54,7 +44,7 @@ export function createApp(deps: AppDeps): BerthApp {
   const auditor = Auditor.fromConfig(config, models, deps.logger, 'audit.log');
   const vault = Vault.fromConfig(config);
   // Rights that come from Proxmox (group, account) are re-read when stale, for tokens and sessions.
-  const proxmoxRights = new ProxmoxRights({ models, config, vault, logger: deps.logger, auditor });
+  const proxmoxRights = new ProxmoxRights({ models, sequelize: deps.sequelize, config, vault, logger: deps.logger, auditor });
   // An API token authenticates alone, before (and instead of) the cookie session.
   app.use(bearerToken(models, config, proxmoxRights));
   app.use(unlessBearer(sessions(config, sessionStore)));

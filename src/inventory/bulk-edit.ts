@@ -1,12 +1,11 @@
 import { z } from 'zod';
-import type { AuditActor } from '../audit/index.js';
 import { ValidationError } from '../lib/errors.js';
 import * as v from '../lib/validators.js';
 import { recordName, type InventoryKind, type InventoryRecord } from './kinds.js';
 import { checkbox } from './list-query.js';
-import { updateRecord, type InventoryDeps } from './records.js';
+import { updateRecord, type MayView } from './records.js';
 import type { RecordFields } from './schema.js';
-import type { Viewer } from '../policies/inventory.js';
+import { inTransaction, type CommandContext } from '../services/context.js';
 
 /** Most rows one bulk edit may touch (a page holds at most 200; the API may send more). */
 export const BULK_MAX = 1000;
@@ -77,11 +76,11 @@ function fieldsFor(kind: InventoryKind, record: InventoryRecord, input: BulkEdit
  * unknown id, or a record the edit would make invalid, rolls everything back). Each changed record
  * gets its own `<kind>.bulk-update` audit event; unchanged ones are skipped. Returns how many changed.
  */
-export async function applyBulkEdit(deps: InventoryDeps, kind: InventoryKind, input: BulkEditInput, actor: AuditActor, viewer?: Viewer): Promise<number> {
+export async function applyBulkEdit(cmd: CommandContext, kind: InventoryKind, input: BulkEditInput, mayView?: MayView): Promise<number> {
   const ids = [...new Set(input.ids)];
-  return deps.sequelize.transaction(async (t) => {
+  return inTransaction(cmd, async (t) => {
     // Locked (on MariaDB) so a concurrent edit cannot slip between reading the tags and writing them.
-    const records = await kind.model(deps.models).findAll({ where: { id: ids }, order: [['id', 'ASC']], lock: t.LOCK.UPDATE, transaction: t });
+    const records = await kind.model(cmd.models).findAll({ where: { id: ids }, order: [['id', 'ASC']], lock: t.LOCK.UPDATE, transaction: t });
     const found = new Set(records.map((r) => r.id));
     const missing = ids.filter((i) => !found.has(i));
     if (missing.length) {
@@ -90,7 +89,7 @@ export async function applyBulkEdit(deps: InventoryDeps, kind: InventoryKind, in
     }
     let updated = 0;
     for (const record of records) {
-      const { changes } = await updateRecord(deps, kind, record, fieldsFor(kind, record, input), actor, { transaction: t, action: `${kind.key}.bulk-update`, viewer });
+      const { changes } = await updateRecord(cmd, kind, record, fieldsFor(kind, record, input), { transaction: t, action: `${kind.key}.bulk-update`, mayView });
       if (Object.keys(changes).length) updated++;
     }
     return updated;

@@ -1,9 +1,9 @@
 import type { CsvImport } from '../../models/index.js';
-import type { AuditActor } from '../audit/index.js';
 import { AppError, ConflictError } from '../lib/errors.js';
 import { planImport, type ImportPlan, type Importer } from './csv-import.js';
 import type { InventoryKind, InventoryRecord } from './kinds.js';
-import { createRecord, updateRecord, type InventoryDeps } from './records.js';
+import { createRecord, updateRecord } from './records.js';
+import { inTransaction, type CommandContext } from '../services/context.js';
 
 /** Applying was refused because the file, planned again now, has row errors; carries that plan. */
 export class StalePlanError extends AppError {
@@ -25,9 +25,9 @@ export interface ApplyResult {
  * audited as `<kind>.create|update` by the importer) plus one `csv-import.apply` summary event.
  * Any error rolls everything back: a file is imported whole or not at all.
  */
-export async function applyImport(deps: InventoryDeps, kind: InventoryKind, upload: CsvImport, importer: Importer, actor: AuditActor): Promise<ApplyResult> {
-  const { models } = deps;
-  return deps.sequelize.transaction(async (transaction) => {
+export async function applyImport(cmd: CommandContext, kind: InventoryKind, upload: CsvImport, importer: Importer): Promise<ApplyResult> {
+  const { models } = cmd;
+  return inTransaction(cmd, async (transaction) => {
     const [claimed] = await models.CsvImport.update({ appliedAt: new Date() }, { where: { id: upload.id, appliedAt: null }, transaction });
     if (!claimed) throw new ConflictError('This file was already imported.');
     const plan = await planImport(models, kind, upload.content, importer, transaction);
@@ -41,10 +41,10 @@ export async function applyImport(deps: InventoryDeps, kind: InventoryKind, uplo
     for (const row of plan.rows) {
       try {
         if (row.action === 'create') {
-          await createRecord(deps, kind, row.fields, actor, { transaction, viewer: importer });
+          await createRecord(cmd, kind, row.fields, { transaction, mayView: importer.mayView });
           result.created++;
         } else if (row.action === 'update') {
-          await updateRecord(deps, kind, records.get(row.recordId!)!, row.fields, actor, { transaction, viewer: importer });
+          await updateRecord(cmd, kind, records.get(row.recordId!)!, row.fields, { transaction, mayView: importer.mayView });
           result.updated++;
         }
       } catch (err) {
@@ -53,8 +53,8 @@ export async function applyImport(deps: InventoryDeps, kind: InventoryKind, uplo
         throw err;
       }
     }
-    await deps.auditor.record(
-      actor,
+    await cmd.auditor.record(
+      cmd.actor,
       {
         action: 'csv-import.apply',
         objectType: 'csv-import',

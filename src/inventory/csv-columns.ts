@@ -1,3 +1,4 @@
+import { stringify, type Stringifier } from 'csv-stringify';
 import type { InventoryKind } from './kinds.js';
 
 /**
@@ -7,14 +8,14 @@ import type { InventoryKind } from './kinds.js';
  */
 export interface CsvColumn {
   header: string;
-  /** The record column it maps to; 'node' is resolved to nodeId by name. */
+  /** The model attribute it maps to; 'node' is resolved to nodeId by name. */
   field: string;
 }
 
 const shared = (kind: InventoryKind): CsvColumn[] => [
   { header: kind.nameField, field: kind.nameField },
   { header: 'node', field: 'node' },
-  { header: 'vmid', field: kind.vmidField },
+  { header: 'vmid', field: 'vmid' },
   { header: 'owner', field: 'username' },
   { header: 'ipv4', field: 'ipv4Address' },
   { header: 'mac', field: 'macAddress' },
@@ -33,17 +34,22 @@ export function csvColumns(kind: InventoryKind): CsvColumn[] {
 }
 
 /**
- * A cell as written to CSV. Text starting with = + - @ (or a tab/CR) is prefixed with ' so a
- * spreadsheet shows it instead of running it as a formula (CSV injection).
+ * The CSV writer of exports. csv-stringify's `escape_formulas` prefixes ' to a cell starting with
+ * = + - @ (or a tab/CR, or their full-width forms ＝ ＋ － ＠) so a spreadsheet shows it instead of
+ * running it as a formula (CSV injection). Cells are text (toCell), so a negative number is guarded too.
  */
-export function toCell(value: unknown): string {
-  if (value === null || value === undefined) return '';
-  const text = value instanceof Date ? value.toISOString() : String(value);
-  return /^[=+\-@\t\r]/.test(text) ? `'${text}` : text;
+export function csvWriter(): Stringifier {
+  return stringify({ escape_formulas: true });
 }
 
-/** A cell as read from CSV: undoes toCell's formula guard; trims. */
+/** A value as a CSV cell: '' for none, dates as ISO text. */
+export function toCell(value: unknown): string {
+  if (value === null || value === undefined) return '';
+  return value instanceof Date ? value.toISOString() : String(value);
+}
+
+/** A cell as read from CSV: undoes csvWriter's formula guard; trims. */
 export function fromCell(text: string | undefined): string {
   const t = (text ?? '').trim();
-  return /^'[=+\-@\t\r]/.test(t) ? t.slice(1) : t;
+  return /^'[=+\-@\t\r\uFF1D\uFF0B\uFF0D\uFF20]/.test(t) ? t.slice(1) : t;
 }

@@ -1,13 +1,13 @@
 import type { Transaction } from 'sequelize';
-import type { Models } from '../../models/index.js';
+import type { CsvImport, Models } from '../../models/index.js';
 import { ValidationError } from '../lib/errors.js';
-import type { Viewer } from '../policies/inventory.js';
-import { parseInput } from '../middlewares/validate.js';
+import { inTransaction, type CommandContext, type Requester } from '../services/context.js';
+import { parseInput } from '../lib/parse-input.js';
 import { csvColumns } from './csv-columns.js';
 import { loadLookup, valueOf, type ImportLookup } from './csv-lookup.js';
 import { readCsv, type CsvRow } from './csv-read.js';
-import type { InventoryKind, InventoryRecord } from './kinds.js';
-import { valueTakenMessage, vmidTakenMessage } from './records.js';
+import { attributeName, toPublicNames, type InventoryKind, type InventoryRecord } from './kinds.js';
+import { valueTakenMessage, vmidTakenMessage, type MayView } from './records.js';
 import { createSchema, updateSchema, type RecordFields } from './schema.js';
 
 export { checkCsvText, columnHelp, decodeCsvUpload, MAX_ROWS, readCsv } from './csv-read.js';
@@ -46,8 +46,17 @@ export interface ImportPlan {
   ok: boolean;
 }
 
-/** Who imports: a non-admin may only create and update their own records. */
-export type Importer = Viewer;
+/**
+ * Who imports, with the policy's answers (asked by the route): an importer who may set owners (an
+ * admin) names any existing user and updates anyone's records; anyone else imports only their own.
+ */
+export interface Importer {
+  requester: Requester;
+  /** `can(user, 'setOwner')`. */
+  maySetOwner: boolean;
+  /** Whether a clash message may name the record in the way. */
+  mayView: MayView;
+}
 
 /** Values as the preview and the comparison see them: '' for none, dates as ISO text. */
 const text = (v: unknown) => (v === null || v === undefined ? '' : v instanceof Date ? v.toISOString() : String(v));
@@ -69,6 +78,27 @@ export async function planImport(models: Models, kind: InventoryKind, csv: strin
   const totals: Record<RowAction, number> = { create: 0, update: 0, unchanged: 0, error: 0 };
   for (const row of rows) totals[row.action]++;
   return { rows, totals, ok: totals.error === 0 };
+}
+
+/**
+ * Stores an uploaded file (the importer's, to preview and apply later) with its `csv-import.upload`
+ * event, and returns it with its plan. A file that is not a usable CSV of this kind is refused
+ * (422) before anything is stored.
+ */
+export async function uploadCsv(cmd: CommandContext, kind: InventoryKind, file: { content: string; filename: string | null }, importer: Importer): Promise<{ upload: CsvImport; plan: ImportPlan }> {
+  const { content, filename } = file;
+  readCsv(kind, content);
+  const plan = await planImport(cmd.models, kind, content, importer);
+  const upload = await inTransaction(cmd, async (transaction) => {
+    const row = await cmd.models.CsvImport.create({ kind: kind.key, username: importer.requester.username, filename, content, appliedAt: null }, { transaction });
+    await cmd.auditor.record(
+      cmd.actor,
+      { action: 'csv-import.upload', objectType: 'csv-import', objectId: row.id, objectLabel: `${kind.plural}: ${filename ?? 'upload'}`, changes: { rows: { after: plan.rows.length }, filename: { after: filename } } },
+      transaction,
+    );
+    return row;
+  });
+  return { upload, plan };
 }
 
 /** The plan as the JSON API shows it (without the internal write set). */
@@ -103,10 +133,10 @@ function planRow({ kind, lookup, importer, seen, headerOf, schemas }: Planner, r
 
   let fields: RecordFields = {};
   try {
-    fields = Object.fromEntries(Object.entries(parseInput(existing ? schemas.update : schemas.create, input)).filter(([, v]) => v !== undefined));
+    fields = Object.fromEntries(Object.entries(parseInput(existing ? schemas.update : schemas.create, toPublicNames(kind, input))).filter(([, v]) => v !== undefined));
   } catch (err) {
     if (!(err instanceof ValidationError)) throw err;
-    for (const [field, message] of Object.entries(err.fields ?? {})) fail(field === 'nodeId' ? 'node' : field, message);
+    for (const [field, message] of Object.entries(err.fields ?? {})) fail(field === 'nodeId' ? 'node' : attributeName(kind, field), message);
   }
 
   checkOwner(kind, fields, existing, lookup, importer, fail);
@@ -133,13 +163,14 @@ function planRow({ kind, lookup, importer, seen, headerOf, schemas }: Planner, r
  */
 function checkOwner(kind: InventoryKind, fields: RecordFields, existing: InventoryRecord | null, lookup: ImportLookup, importer: Importer, fail: (f: string, m: string) => void): void {
   const owner = fields.username;
-  if (importer.isAdmin) {
+  if (importer.maySetOwner) {
     if (typeof owner === 'string' && owner !== existing?.username && !lookup.users.has(owner)) fail('username', `no user named ${owner}.`);
     return;
   }
-  if (existing && existing.username !== importer.username) fail(kind.nameField, `${existing.get(kind.nameField)} is not yours: you can only update your own ${kind.plural}.`);
-  if (typeof owner === 'string' && owner !== importer.username) fail('username', `you can only import ${kind.plural} you own (not ${owner}).`);
-  else if (owner === null || !existing) fields.username = importer.username;
+  const { username } = importer.requester;
+  if (existing && existing.username !== username) fail(kind.nameField, `${existing.get(kind.nameField)} is not yours: you can only update your own ${kind.plural}.`);
+  if (typeof owner === 'string' && owner !== username) fail('username', `you can only import ${kind.plural} you own (not ${owner}).`);
+  else if (owner === null || !existing) fields.username = username;
 }
 
 /**
@@ -162,14 +193,14 @@ function checkClashes(kind: InventoryKind, line: number, merged: RecordFields, w
     inFile(field, value, value);
     const holder = field in write ? lookup.holders.get(`${field}:${value}`) : undefined;
     if (holder && !(holder.kind === kind && holder.record.id === existing?.id)) {
-      fail(field, valueTakenMessage(importer, field, value, holder.kind, holder.record));
+      fail(field, valueTakenMessage(importer.mayView, field, value, holder.kind, holder.record));
     }
   }
-  const vmid = merged[kind.vmidField];
+  const vmid = merged.vmid;
   const nodeId = merged.nodeId;
   if (typeof vmid !== 'number' || typeof nodeId !== 'number') return;
-  inFile(kind.vmidField, `${nodeId}:${vmid}`, `VMID ${vmid} on that node`);
-  if (!(kind.vmidField in write) && !('nodeId' in write)) return;
-  const other = lookup.vmidHolders.find((r) => valueOf(r, kind.vmidField) === vmid && valueOf(r, 'nodeId') === nodeId && r.id !== existing?.id);
-  if (other) fail(kind.vmidField, vmidTakenMessage(importer, kind, vmid, other));
+  inFile('vmid', `${nodeId}:${vmid}`, `VMID ${vmid} on that node`);
+  if (!('vmid' in write) && !('nodeId' in write)) return;
+  const other = lookup.vmidHolders.find((r) => valueOf(r, 'vmid') === vmid && valueOf(r, 'nodeId') === nodeId && r.id !== existing?.id);
+  if (other) fail('vmid', vmidTakenMessage(importer.mayView, kind, vmid, other));
 }

@@ -60,11 +60,11 @@ export async function loadLookup(models: Models, kind: InventoryKind, rows: CsvR
 
   const vmids = [
     ...new Set([
-      ...column(kind.vmidField).map(Number).filter((n) => Number.isInteger(n)),
-      ...records.map((r) => valueOf(r, kind.vmidField)).filter((n): n is number => typeof n === 'number'),
+      ...column('vmid').map(Number).filter((n) => Number.isInteger(n)),
+      ...records.map((r) => valueOf(r, 'vmid')).filter((n): n is number => typeof n === 'number'),
     ]),
   ];
-  const vmidHolders = vmids.length ? await kind.model(models).findAll({ where: { [kind.vmidField]: vmids } as WhereOptions, transaction }) : [];
+  const vmidHolders = vmids.length ? await kind.model(models).findAll({ where: { vmid: vmids } as WhereOptions, transaction }) : [];
 
   return {
     existing,

@@ -1,7 +1,7 @@
 import { parse } from 'csv-parse/sync';
 import { ValidationError } from '../lib/errors.js';
 import { csvColumns, fromCell, type CsvColumn } from './csv-columns.js';
-import type { InventoryKind } from './kinds.js';
+import { publicName, type InventoryKind } from './kinds.js';
 
 /** The most data rows one import takes: enough for a cluster, small enough for one transaction. */
 export const MAX_ROWS = 5000;
@@ -41,14 +41,14 @@ export function checkCsvText(text: string): string {
   return text;
 }
 
-/** Header spellings accepted for a column: its CSV header or its field name, any case, ignoring spaces, _ and -. */
+/** Header spellings accepted for a column: its CSV header or its field's public name, any case, ignoring spaces, _ and -. */
 const headerKey = (h: string) => h.toLowerCase().replace(/[\s_-]+/g, '');
 
 function columnsByHeader(kind: InventoryKind): Map<string, CsvColumn> {
   const map = new Map<string, CsvColumn>();
   for (const column of csvColumns(kind)) {
     map.set(headerKey(column.header), column);
-    map.set(headerKey(column.field), column);
+    map.set(headerKey(publicName(kind, column.field)), column);
   }
   return map;
 }

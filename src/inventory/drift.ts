@@ -1,4 +1,4 @@
-import type { GuestKind } from '../../models/GuestSnapshot.js';
+import type { ProxmoxType } from '../../models/MachineSnapshot.js';
 import { normaliseMac } from '../lib/validators.js';
 import { containerKind, recordName, recordVmid, vmKind, type InventoryKind, type InventoryRecord } from './kinds.js';
 
@@ -13,9 +13,9 @@ export interface Drift {
   fields?: Record<string, { berth: unknown; proxmox: unknown }>;
 }
 
-/** A guest as a sync saw it in Proxmox (the shape of a GuestSnapshot row). */
-export interface GuestSeen {
-  kind: GuestKind;
+/** A machine as a sync saw it in Proxmox (the shape of a MachineSnapshot row). */
+export interface MachineSeen {
+  kind: ProxmoxType;
   /** Proxmox node name. */
   node: string;
   vmid: number;
@@ -28,21 +28,36 @@ export interface GuestSeen {
   osName: string | null;
 }
 
-export const guestKey = (kind: GuestKind, node: string, vmid: number) => `${kind}/${node}/${vmid}`;
+export const machineKey = (kind: ProxmoxType, node: string, vmid: number) => `${kind}/${node}/${vmid}`;
 
-export function kindOfGuest(kind: GuestKind): InventoryKind {
+export function kindOfMachine(kind: ProxmoxType): InventoryKind {
   return kind === 'lxc' ? containerKind : vmKind;
 }
 
+/**
+ * Reads a `drift` column. A value this code cannot read counts as no drift rather than breaking a
+ * page; so does one with neither `gone` nor any field.
+ */
 export function parseDrift(text: string | null | undefined): Drift | null {
   if (!text) return null;
+  let raw: unknown;
   try {
-    const d = JSON.parse(text) as Drift;
-    return d && typeof d === 'object' ? d : null;
+    raw = JSON.parse(text);
   } catch {
     return null;
   }
+  if (!raw || typeof raw !== 'object') return null;
+  const { gone, fields } = raw as { gone?: unknown; fields?: unknown };
+  const drift: Drift = {};
+  if (gone === true) drift.gone = true;
+  if (fields && typeof fields === 'object') {
+    const pairs = Object.entries(fields as Record<string, { berth?: unknown; proxmox?: unknown } | null>).map(([field, pair]) => [field, { berth: pair?.berth ?? null, proxmox: pair?.proxmox ?? null }] as const);
+    if (pairs.length) drift.fields = Object.fromEntries(pairs);
+  }
+  return drift.gone || drift.fields ? drift : null;
 }
+
+/** Writes a `drift` column: NULL when the record is in step. */
 
 export function serialiseDrift(drift: Drift | null): string | null {
   if (!drift || (!drift.gone && !Object.keys(drift.fields ?? {}).length)) return null;
@@ -55,30 +70,30 @@ export function berthStatus(kind: InventoryKind, status: string | null): string 
 }
 
 /**
- * The differences between `record` (on the Berth node `nodeName`) and the guest Proxmox reports.
+ * The differences between `record` (on the Berth node `nodeName`) and the machine Proxmox reports.
  * Only what Proxmox actually told us is compared: an unknown IP or MAC is not drift.
  */
-export function compareRecord(kind: InventoryKind, record: InventoryRecord, nodeName: string, guest: GuestSeen): Drift | null {
+export function compareRecord(kind: InventoryKind, record: InventoryRecord, nodeName: string, machine: MachineSeen): Drift | null {
   const fields: NonNullable<Drift['fields']> = {};
-  if (guest.node !== nodeName) fields.nodeId = { berth: nodeName, proxmox: guest.node };
-  const status = berthStatus(kind, guest.status);
+  if (machine.node !== nodeName) fields.nodeId = { berth: nodeName, proxmox: machine.node };
+  const status = berthStatus(kind, machine.status);
   if (status && status !== record.status) fields.status = { berth: record.status, proxmox: status };
   const berthMac = record.macAddress ? normaliseMac(record.macAddress) : null;
-  if (guest.macAddress && guest.macAddress !== berthMac) fields.macAddress = { berth: record.macAddress, proxmox: guest.macAddress };
-  if (guest.ipv4Address && guest.ipv4Address !== record.ipv4Address) fields.ipv4Address = { berth: record.ipv4Address, proxmox: guest.ipv4Address };
+  if (machine.macAddress && machine.macAddress !== berthMac) fields.macAddress = { berth: record.macAddress, proxmox: machine.macAddress };
+  if (machine.ipv4Address && machine.ipv4Address !== record.ipv4Address) fields.ipv4Address = { berth: record.ipv4Address, proxmox: machine.ipv4Address };
   const name = recordName(kind, record);
-  if (guest.name && guest.name.toLowerCase() !== name.toLowerCase()) fields[kind.nameField] = { berth: name, proxmox: guest.name };
+  if (machine.name && machine.name.toLowerCase() !== name.toLowerCase()) fields[kind.nameField] = { berth: name, proxmox: machine.name };
   return Object.keys(fields).length ? { fields } : null;
 }
 
 /**
- * The guest a record stands for: the one at its (node, VMID); failing that, one with its VMID and
+ * The machine a record stands for: the one at its (node, VMID); failing that, one with its VMID and
  * name on another node (it was migrated). Undefined when Proxmox no longer has it.
  */
-export function findGuest(kind: InventoryKind, record: InventoryRecord, nodeName: string, guests: Map<string, GuestSeen>, byVmid: Map<number, GuestSeen[]>): GuestSeen | undefined {
-  const vmid = recordVmid(kind, record);
+export function findMachine(kind: InventoryKind, record: InventoryRecord, nodeName: string, machines: Map<string, MachineSeen>, byVmid: Map<number, MachineSeen[]>): MachineSeen | undefined {
+  const vmid = recordVmid(record);
   if (vmid === null) return undefined;
-  const here = guests.get(guestKey(kind.proxmoxType, nodeName, vmid));
+  const here = machines.get(machineKey(kind.proxmoxType, nodeName, vmid));
   if (here) return here;
   const name = recordName(kind, record).toLowerCase();
   return (byVmid.get(vmid) ?? []).find((g) => g.kind === kind.proxmoxType && g.name?.toLowerCase() === name);

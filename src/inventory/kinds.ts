@@ -5,8 +5,10 @@ import { VM_STATUSES } from '../../models/VirtualMachine.js';
 
 /**
  * Containers and VMs are one concept with two tables: the inventory code (lists, forms, CSV, sync,
- * audit) is written once against this description of the differences. Column names follow each
- * table (the seed's `hostname`/`containerId`/`osRelease` for containers).
+ * audit) is written once against this description of the differences. Attribute names follow each
+ * table (the seed's `hostname`/`osRelease` for containers), except the VMID: both models call it
+ * `vmid` (the Container model maps it to the seed's `containerId` column), and `vmidKey` says what
+ * people and API clients call it.
  */
 export interface InventoryKind {
   /** Audit objectType, CSV import kind, Jobs.subjectType. */
@@ -16,19 +18,23 @@ export interface InventoryKind {
   /** Words for pages and messages. */
   label: string;
   plural: string;
-  /** Proxmox guest type. */
+  /** The Proxmox type: `lxc` for containers, `qemu` for VMs. */
   proxmoxType: 'lxc' | 'qemu';
   /** The record's unique name column and its label. */
   nameField: 'hostname' | 'name';
   nameLabel: string;
-  /** The Proxmox VMID column. */
-  vmidField: 'containerId' | 'vmid';
+  /**
+   * The VMID's public name: form fields, JSON keys, field errors and audit changes. Containers keep
+   * the seed's `containerId` so API clients and the audit history see what they always saw; in code
+   * the attribute is `vmid` for both kinds (see publicName / attributeName).
+   */
+  vmidKey: 'containerId' | 'vmid';
   /** The operating system column. */
   osField: 'osRelease' | 'osName';
   statuses: readonly string[];
   /** Foreign key of Credentials for this kind. */
   credentialKey: 'containerId' | 'virtualMachineId';
-  /** Every column a person may edit (forms, CSV, bulk), in form order. Audited on change. */
+  /** Every field a person may edit (forms, CSV, bulk), by public name, in form order. Audited on change. */
   editable: readonly string[];
   /** The kind's table; typed loosely because the two model classes have different columns. */
   model(models: Models): ModelStatic<InventoryRecord>;
@@ -44,7 +50,7 @@ export const containerKind: InventoryKind = {
   proxmoxType: 'lxc',
   nameField: 'hostname',
   nameLabel: 'Hostname',
-  vmidField: 'containerId',
+  vmidKey: 'containerId',
   osField: 'osRelease',
   statuses: CONTAINER_STATUSES,
   credentialKey: 'containerId',
@@ -60,7 +66,7 @@ export const vmKind: InventoryKind = {
   proxmoxType: 'qemu',
   nameField: 'name',
   nameLabel: 'Name',
-  vmidField: 'vmid',
+  vmidKey: 'vmid',
   osField: 'osName',
   statuses: VM_STATUSES,
   credentialKey: 'virtualMachineId',
@@ -70,6 +76,7 @@ export const vmKind: InventoryKind = {
 
 export const KINDS = [containerKind, vmKind] as const;
 
+/** The kind named by `key` (audit objectType, CSV import kind), or undefined. */
 export function kindByKey(key: string): InventoryKind | undefined {
   return KINDS.find((k) => k.key === key);
 }
@@ -77,10 +84,32 @@ export function kindByKey(key: string): InventoryKind | undefined {
 /** A row of either table, read through the kind's column names. */
 export type InventoryRecord = Container | VirtualMachine;
 
+/** The record's name (hostname or VM name). */
 export function recordName(kind: InventoryKind, record: InventoryRecord): string {
   return String(record.get(kind.nameField));
 }
 
-export function recordVmid(kind: InventoryKind, record: InventoryRecord): number | null {
-  return (record.get(kind.vmidField) as number | null) ?? null;
+/** The record's Proxmox VMID, null when unknown. */
+export function recordVmid(record: InventoryRecord): number | null {
+  return record.vmid ?? null;
+}
+
+/** The model attribute behind a public field name (`containerId` → `vmid` for containers). */
+export function attributeName(kind: InventoryKind, field: string): string {
+  return field === kind.vmidKey ? 'vmid' : field;
+}
+
+/** The public name of a model attribute (`vmid` → `containerId` for containers). */
+export function publicName(kind: InventoryKind, attribute: string): string {
+  return attribute === 'vmid' ? kind.vmidKey : attribute;
+}
+
+/** `values` keyed by public names instead of attribute names. */
+export function toPublicNames(kind: InventoryKind, values: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(values).map(([k, v]) => [publicName(kind, k), v]));
+}
+
+/** `values` keyed by attribute names instead of public names. */
+export function toAttributeNames(kind: InventoryKind, values: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(values).map(([k, v]) => [attributeName(kind, k), v]));
 }

@@ -1,3 +1,5 @@
+// Hand-written SQL (allow-listed in eslint.config.js): the tag filter compares the quoted,
+// table-qualified tags column with the escaped tag, beside its LIKE … ESCAPE forms (src/lib/db/like.ts).
 import { Op, type FindOptions, type Sequelize, type WhereOptions } from 'sequelize';
 import { z } from 'zod';
 import type { Models } from '../../models/index.js';
@@ -57,10 +59,12 @@ export function listQuerySchema(kind: InventoryKind) {
 
 export type ListQuery = z.infer<ReturnType<typeof listQuerySchema>>;
 
-/** Who is asking: a non-admin only ever sees rows they own. */
-export interface ListViewer {
-  username: string;
-  isAdmin: boolean;
+/** What the requester may see, from the policy (asked by the route). */
+export interface ListScope {
+  /** `scope(user, kind)`: the rows they may see (a non-admin: their own). */
+  where: WhereOptions;
+  /** Whether the owner and no-owner filters apply: only to whoever sees other owners' rows. */
+  ownerFilters: boolean;
 }
 
 /** Today as YYYY-MM-DD in UTC: expiry dates are calendar dates, compared as strings. */
@@ -75,7 +79,7 @@ export function addDays(date: string, n: number): string {
 }
 
 /** The find options (scoped WHERE, node include, whitelisted ORDER) for `query`; LIKEs are escaped (src/lib/db/like.ts). */
-export function listFindOptions(db: { sequelize: Sequelize; models: Models }, kind: InventoryKind, query: ListQuery, viewer: ListViewer, today = todayUtc()): FindOptions<InventoryRecord> {
+export function listFindOptions(db: { sequelize: Sequelize; models: Models }, kind: InventoryKind, query: ListQuery, visible: ListScope, today = todayUtc()): FindOptions<InventoryRecord> {
   const { sequelize } = db;
   const qi = (name: string) => sequelize.getQueryInterface().quoteIdentifier(name);
   // Qualified with the main table's alias: the joined Nodes table also has `name` and `id`.
@@ -86,9 +90,8 @@ export function listFindOptions(db: { sequelize: Sequelize; models: Models }, ki
     return { [Op.or]: [sequelize.literal(`${col('tags')} = ${sequelize.escape(tag)}`), like('tags', `${t},%`), like('tags', `%,${t}`), like('tags', `%,${t},%`)] };
   };
 
-  const and: unknown[] = [];
-  if (!viewer.isAdmin) and.push({ username: viewer.username });
-  else {
+  const and: unknown[] = [visible.where];
+  if (visible.ownerFilters) {
     if (query.owner) and.push({ username: query.owner });
     if (query.unowned) and.push({ username: { [Op.is]: null } });
   }
@@ -106,7 +109,7 @@ export function listFindOptions(db: { sequelize: Sequelize; models: Models }, ki
   if (query.tag) and.push(tagMatch(query.tag));
 
   const dir = query.dir === 'desc' ? 'DESC' : 'ASC';
-  const columns: Record<Exclude<SortKey, 'node'>, string> = { name: kind.nameField, vmid: kind.vmidField, ip: 'ipv4Address', owner: 'username', status: 'status', expires: 'expiresAt', updated: 'updatedAt' };
+  const columns: Record<Exclude<SortKey, 'node'>, string> = { name: kind.nameField, vmid: 'vmid', ip: 'ipv4Address', owner: 'username', status: 'status', expires: 'expiresAt', updated: 'updatedAt' };
   const first = query.sort === 'node' ? sequelize.col('node.name') : sequelize.col(`${kind.model(db.models).name}.${columns[query.sort]}`);
   return {
     where: { [Op.and]: and } as WhereOptions,

@@ -1,28 +1,27 @@
-import { Op, UniqueConstraintError, type Model, type Sequelize, type Transaction, type WhereOptions } from 'sequelize';
+import { Op, UniqueConstraintError, type Model, type Transaction, type WhereOptions } from 'sequelize';
 import type { Models } from '../../models/index.js';
-import type { AuditActor, Auditor } from '../audit/index.js';
 import { changedFields } from '../audit/index.js';
+import { accountUsable } from '../lib/current-user.js';
 import { ConflictError, ValidationError } from '../lib/errors.js';
-import { canViewRecord, type Viewer } from '../policies/inventory.js';
-import { KINDS, recordName, type InventoryKind, type InventoryRecord } from './kinds.js';
+import { inTransaction, type CommandContext } from '../services/context.js';
+import { KINDS, publicName, recordName, toPublicNames, type InventoryKind, type InventoryRecord } from './kinds.js';
 import type { RecordFields } from './schema.js';
 
-/** What record writes need: the models, a transaction to write in, and the audit trail. */
-export interface InventoryDeps {
-  models: Models;
-  sequelize: Sequelize;
-  auditor: Auditor;
-}
+/**
+ * Whether the requester may see `holder`, a record holding a value they asked for: the route asks
+ * the policy (`can(user, 'view', …)`), so a clash never tells a user what another user's records
+ * are called. Without one, messages only say the value is taken.
+ */
+export type MayView = (holder: { kind: InventoryKind['key']; username: string | null }) => boolean;
 
 interface WriteOptions {
   /** Write inside this transaction (CSV import, bulk edit) instead of a new one. */
   transaction?: Transaction;
-  /**
-   * Who asked for the write: a clash names the record in the way only when they may see it
-   * (owner or admin). Without a viewer the message only says the value is taken.
-   */
-  viewer?: Viewer;
+  /** Whether a clash message may name the record in the way. */
+  mayView?: MayView;
 }
+
+const sees = (mayView: MayView | undefined, kind: InventoryKind, holder: InventoryRecord) => mayView?.({ kind: kind.key, username: holder.username }) ?? false;
 
 const FIELD_WORDS: Record<string, string> = { macAddress: 'MAC address', ipv4Address: 'IP address' };
 
@@ -30,24 +29,24 @@ const FIELD_WORDS: Record<string, string> = { macAddress: 'MAC address', ipv4Add
  * "The IP address 10.0.0.5 is already taken." — naming the record that holds it only for a viewer
  * who may see that record, so a clash never tells a user what another user's records are called.
  */
-export function valueTakenMessage(viewer: Viewer | undefined, field: 'macAddress' | 'ipv4Address', value: string, holderKind: InventoryKind, holder: InventoryRecord): string {
-  if (canViewRecord(viewer, holder)) return `${recordName(holderKind, holder)} (${holderKind.label}) already has the ${FIELD_WORDS[field]} ${value}.`;
+export function valueTakenMessage(mayView: MayView | undefined, field: 'macAddress' | 'ipv4Address', value: string, holderKind: InventoryKind, holder: InventoryRecord): string {
+  if (sees(mayView, holderKind, holder)) return `${recordName(holderKind, holder)} (${holderKind.label}) already has the ${FIELD_WORDS[field]} ${value}.`;
   return `The ${FIELD_WORDS[field]} ${value} is already taken.`;
 }
 
 /** "VMID 101 on that node is already taken.", with the same naming rule as valueTakenMessage. */
-export function vmidTakenMessage(viewer: Viewer | undefined, kind: InventoryKind, vmid: number, holder: InventoryRecord): string {
-  if (canViewRecord(viewer, holder)) return `VMID ${vmid} on that node is already ${recordName(kind, holder)}.`;
+export function vmidTakenMessage(mayView: MayView | undefined, kind: InventoryKind, vmid: number, holder: InventoryRecord): string {
+  if (sees(mayView, kind, holder)) return `VMID ${vmid} on that node is already ${recordName(kind, holder)}.`;
   return `VMID ${vmid} on that node is already taken.`;
 }
 
 /**
  * Field errors for every unique value `fields` would clash on (name; MAC and IP in either table, since
  * a container and a VM cannot share an address; VMID on the same node), naming the record that holds
- * it when `viewer` may see it. Checked before writing so the form can say what is in the way; the
+ * it when `mayView` says the requester may see it. Checked before writing so the form can say what is in the way; the
  * unique indexes still decide under a race (mapped to the same 409).
  */
-export async function findClashes(models: Models, kind: InventoryKind, fields: RecordFields, excludeId: number | null, transaction?: Transaction, viewer?: Viewer): Promise<Record<string, string>> {
+export async function findClashes(models: Models, kind: InventoryKind, fields: RecordFields, excludeId: number | null, transaction?: Transaction, mayView?: MayView): Promise<Record<string, string>> {
   const errors: Record<string, string> = {};
   const notSelf = (k: InventoryKind) => (excludeId !== null && k === kind ? { id: { [Op.ne]: excludeId } } : {});
   const name = fields[kind.nameField];
@@ -60,14 +59,14 @@ export async function findClashes(models: Models, kind: InventoryKind, fields: R
     if (typeof value !== 'string') continue;
     for (const k of KINDS) {
       const other = await k.model(models).findOne({ where: { [field]: value, ...notSelf(k) } as WhereOptions, transaction });
-      if (other) errors[field] ??= valueTakenMessage(viewer, field, value, k, other);
+      if (other) errors[field] ??= valueTakenMessage(mayView, field, value, k, other);
     }
   }
-  const vmid = fields[kind.vmidField];
+  const vmid = fields.vmid;
   const nodeId = fields.nodeId;
   if (typeof vmid === 'number' && typeof nodeId === 'number') {
-    const other = await kind.model(models).findOne({ where: { nodeId, [kind.vmidField]: vmid, ...notSelf(kind) } as WhereOptions, transaction });
-    if (other) errors[kind.vmidField] = vmidTakenMessage(viewer, kind, vmid, other);
+    const other = await kind.model(models).findOne({ where: { nodeId, vmid, ...notSelf(kind) } as WhereOptions, transaction });
+    if (other) errors[kind.vmidKey] = vmidTakenMessage(mayView, kind, vmid, other);
   }
   return errors;
 }
@@ -77,43 +76,49 @@ async function checkNode(models: Models, fields: RecordFields, transaction?: Tra
   if (!(await models.Node.findByPk(fields.nodeId, { transaction }))) throw new ValidationError('Please correct the highlighted fields.', { nodeId: 'No such node.' });
 }
 
-async function inTransaction<T>(deps: InventoryDeps, options: WriteOptions, work: (t: Transaction) => Promise<T>): Promise<T> {
+/** Runs a write in the caller's transaction or a new one; a unique clash that slipped past the check is a 409. */
+async function writing<T>(cmd: CommandContext, kind: InventoryKind, options: WriteOptions, work: (t: Transaction) => Promise<T>): Promise<T> {
   try {
     if (options.transaction) return await work(options.transaction);
-    return await deps.sequelize.transaction(work);
+    return await inTransaction(cmd, work);
   } catch (err) {
     // A clash that slipped between the check and the write (two requests at once).
-    if (err instanceof UniqueConstraintError) throw new ConflictError('That value is already taken by another record.', uniqueFields(err));
+    if (err instanceof UniqueConstraintError) throw new ConflictError('That value is already taken by another record.', uniqueFields(kind, err));
     throw err;
   }
 }
 
-function uniqueFields(err: UniqueConstraintError): Record<string, string> {
+function uniqueFields(kind: InventoryKind, err: UniqueConstraintError): Record<string, string> {
   const fields: Record<string, string> = {};
-  for (const item of err.errors) if (item.path) fields[item.path] = 'is already taken by another record';
+  for (const item of err.errors) if (item.path) fields[publicName(kind, item.path)] = 'is already taken by another record';
   return fields;
 }
 
-async function assertNoClash(deps: InventoryDeps, kind: InventoryKind, merged: RecordFields, changed: RecordFields, excludeId: number | null, t: Transaction, viewer: Viewer | undefined): Promise<void> {
+async function assertNoClash(models: Models, kind: InventoryKind, merged: RecordFields, changed: RecordFields, excludeId: number | null, t: Transaction, mayView: MayView | undefined): Promise<void> {
   // Only values being written can clash; a VMID clash needs the final (node, VMID) pair.
   const probe: RecordFields = { ...changed };
-  if (kind.vmidField in changed || 'nodeId' in changed) {
-    probe[kind.vmidField] = merged[kind.vmidField];
+  if ('vmid' in changed || 'nodeId' in changed) {
+    probe.vmid = merged.vmid;
     probe.nodeId = merged.nodeId;
   }
-  const clashes = await findClashes(deps.models, kind, probe, excludeId, t, viewer);
+  const clashes = await findClashes(models, kind, probe, excludeId, t, mayView);
   if (Object.keys(clashes).length) throw new ConflictError(`That ${kind.label} clashes with an existing record.`, clashes);
 }
 
+/** The audit event's changes, by public name: the audit history names the VMID as it always has. */
+function auditedChanges(kind: InventoryKind, before: object | null, after: object | null) {
+  return changedFields(before && toPublicNames(kind, before as RecordFields), after && toPublicNames(kind, after as RecordFields), kind.editable);
+}
+
 /** Creates a record and its audit event in one transaction. */
-export async function createRecord(deps: InventoryDeps, kind: InventoryKind, fields: RecordFields, actor: AuditActor, options: WriteOptions = {}): Promise<InventoryRecord> {
-  return inTransaction(deps, options, async (t) => {
-    await checkNode(deps.models, fields, t);
-    await assertNoClash(deps, kind, fields, fields, null, t, options.viewer);
-    const record = await kind.model(deps.models).create(fields as never, { transaction: t });
-    await deps.auditor.record(
-      actor,
-      { action: `${kind.key}.create`, objectType: kind.key, objectId: record.id, objectLabel: recordName(kind, record), changes: changedFields(null, record.get(), kind.editable) },
+export async function createRecord(cmd: CommandContext, kind: InventoryKind, fields: RecordFields, options: WriteOptions = {}): Promise<InventoryRecord> {
+  return writing(cmd, kind, options, async (t) => {
+    await checkNode(cmd.models, fields, t);
+    await assertNoClash(cmd.models, kind, fields, fields, null, t, options.mayView);
+    const record = await kind.model(cmd.models).create(fields as never, { transaction: t });
+    await cmd.auditor.record(
+      cmd.actor,
+      { action: `${kind.key}.create`, objectType: kind.key, objectId: record.id, objectLabel: recordName(kind, record), changes: auditedChanges(kind, null, record.get()) },
       t,
     );
     return record;
@@ -124,8 +129,8 @@ export async function createRecord(deps: InventoryDeps, kind: InventoryKind, fie
  * Applies `fields` (absent: unchanged, null: cleared) and audits the changed fields. Returns the
  * changes; nothing is written (nor audited) when nothing changed.
  */
-export async function updateRecord(deps: InventoryDeps, kind: InventoryKind, record: InventoryRecord, fields: RecordFields, actor: AuditActor, options: WriteOptions & { action?: string } = {}) {
-  return inTransaction(deps, options, async (t) => {
+export async function updateRecord(cmd: CommandContext, kind: InventoryKind, record: InventoryRecord, fields: RecordFields, options: WriteOptions & { action?: string } = {}) {
+  return writing(cmd, kind, options, async (t) => {
     const before = { ...record.get() } as RecordFields;
     const changed: RecordFields = {};
     for (const [k, value] of Object.entries(fields)) {
@@ -134,22 +139,40 @@ export async function updateRecord(deps: InventoryDeps, kind: InventoryKind, rec
       if (current !== value) changed[k] = value;
     }
     if (!Object.keys(changed).length) return { record, changes: {} };
-    await checkNode(deps.models, changed, t);
-    await assertNoClash(deps, kind, { ...before, ...changed }, changed, record.id, t, options.viewer);
+    await checkNode(cmd.models, changed, t);
+    await assertNoClash(cmd.models, kind, { ...before, ...changed }, changed, record.id, t, options.mayView);
     await (record as Model).update(changed, { transaction: t });
-    const changes = changedFields(before, record.get(), kind.editable);
-    await deps.auditor.record(actor, { action: options.action ?? `${kind.key}.update`, objectType: kind.key, objectId: record.id, objectLabel: recordName(kind, record), changes }, t);
+    const changes = auditedChanges(kind, before, record.get());
+    await cmd.auditor.record(cmd.actor, { action: options.action ?? `${kind.key}.update`, objectType: kind.key, objectId: record.id, objectLabel: recordName(kind, record), changes }, t);
     return { record, changes };
   });
 }
 
 /** Deletes a record (its credentials go with it); the audit event keeps what it was. */
-export async function deleteRecord(deps: InventoryDeps, kind: InventoryKind, record: InventoryRecord, actor: AuditActor, options: WriteOptions = {}): Promise<void> {
-  await inTransaction(deps, options, async (t) => {
+export async function deleteRecord(cmd: CommandContext, kind: InventoryKind, record: InventoryRecord, options: WriteOptions = {}): Promise<void> {
+  await writing(cmd, kind, options, async (t) => {
     const before = record.get() as RecordFields;
-    await deps.models.Credential.destroy({ where: { [kind.credentialKey]: record.id }, transaction: t });
-    if (kind.key === 'container') await deps.models.Service.destroy({ where: { containerId: record.id }, transaction: t });
+    await cmd.models.Credential.destroy({ where: { [kind.credentialKey]: record.id }, transaction: t });
+    if (kind.key === 'container') await cmd.models.Service.destroy({ where: { containerId: record.id }, transaction: t });
     await record.destroy({ transaction: t });
-    await deps.auditor.record(actor, { action: `${kind.key}.delete`, objectType: kind.key, objectId: record.id, objectLabel: recordName(kind, record), changes: changedFields(before, null, kind.editable) }, t);
+    await cmd.auditor.record(cmd.actor, { action: `${kind.key}.delete`, objectType: kind.key, objectId: record.id, objectLabel: recordName(kind, record), changes: auditedChanges(kind, before, null) }, t);
+  });
+}
+
+/**
+ * Hands `record` to `username`, audited `<kind>.transfer`. Who may receive it: anyone when
+ * `anyRecipient` (the policy's `can(user, 'setOwner')`: an admin may name a Proxmox user who has not
+ * logged in to Berth yet); otherwise only an existing, usable Berth account, so a typo cannot hand
+ * a record to nobody (its owner would lose it: 404 from then on).
+ */
+export async function transferRecord(cmd: CommandContext, kind: InventoryKind, record: InventoryRecord, username: string, options: { anyRecipient: boolean; mayView?: MayView }) {
+  return writing(cmd, kind, {}, async (transaction) => {
+    if (!options.anyRecipient) {
+      const target = await cmd.models.User.findOne({ where: { username }, transaction });
+      if (!target || !accountUsable(target)) {
+        throw new ValidationError('Please correct the highlighted fields.', { username: `No Berth user ${username} can receive it (the account must exist and be enabled).` });
+      }
+    }
+    return updateRecord(cmd, kind, record, { username }, { transaction, action: `${kind.key}.transfer`, mayView: options.mayView });
   });
 }

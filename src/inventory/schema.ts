@@ -1,11 +1,12 @@
 import { z } from 'zod';
 import * as v from '../lib/validators.js';
-import type { InventoryKind } from './kinds.js';
+import { toAttributeNames, type InventoryKind } from './kinds.js';
 
 /**
  * Input rules for a container or VM record, shared by the forms, the JSON API, CSV import and the
  * drift page's import. A field that is absent is left as it is (JSON PUT); an empty form field
- * clears it (null). Names are the table's column names.
+ * clears it (null). Input keys are the public names (`containerId` for a container's VMID, as API
+ * clients and forms send it); the parsed fields are keyed by model attribute (`vmid`).
  */
 
 const clearable = <S extends z.ZodType>(schema: S) =>
@@ -50,17 +51,20 @@ function shape(kind: InventoryKind) {
   };
 }
 
-/** Parsed record fields: column name → value (null clears, absent keeps). */
+/** Parsed record fields: model attribute → value (null clears, absent keeps). */
 export type RecordFields = Record<string, unknown>;
 
 /** The schema for creating a record of `kind`: its name is required. */
 export function createSchema(kind: InventoryKind) {
-  return z.object(shape(kind));
+  return z.object(shape(kind)).transform((fields): RecordFields => toAttributeNames(kind, fields));
 }
 
 /** The schema for updating: every field optional; the name, when given, must be valid. */
 export function updateSchema(kind: InventoryKind) {
-  return z.object(shape(kind)).partial();
+  return z
+    .object(shape(kind))
+    .partial()
+    .transform((fields): RecordFields => toAttributeNames(kind, fields));
 }
 
 /** Ownership transfer: the new owner's username. */

@@ -6,12 +6,12 @@ import type { Vault } from '../lib/vault.js';
 import { Auditor } from '../audit/index.js';
 import { clientForNode } from '../services/nodes.js';
 import { ProxmoxRights, type RightsConfig } from '../services/proxmoxRights.js';
-import { compareRecord, findGuest, guestKey, serialiseDrift, type GuestSeen } from './drift.js';
-import { readGuest } from './guest-details.js';
+import { compareRecord, findMachine, machineKey, serialiseDrift, type MachineSeen } from './drift.js';
+import { readMachine } from './machine-details.js';
 import { KINDS, type InventoryRecord } from './kinds.js';
 
 /**
- * Sync with Proxmox: read every node's guests, replace the GuestSnapshots and record on each
+ * Sync with Proxmox: read every node's machines, replace the GuestSnapshots and record on each
  * Container and VM how it differs from Proxmox (`drift`, `syncedAt`). This is Berth's own
  * bookkeeping, not a user's change: it is not audited and never touches an inventory field; people
  * act on the drift page (import, accept), and those actions are audited.
@@ -40,9 +40,9 @@ export interface SyncOptions {
 export interface SyncReport {
   /** Berth nodes that could not be read, with the reason. */
   failed: Array<{ node: string; error: string }>;
-  /** Proxmox node names whose guests were read (a cluster member answers for its peers). */
+  /** Proxmox node names whose machines were read (a cluster member answers for its peers). */
   covered: string[];
-  guests: number;
+  machines: number;
   inStep: number;
   drifted: number;
   gone: number;
@@ -50,12 +50,12 @@ export interface SyncReport {
 
 const count = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 
-/** Reads one endpoint: the online cluster members it speaks for and the guests on them (templates skipped). */
-async function readEndpoint(client: ProxmoxClient): Promise<{ online: string[]; guests: ClusterResource[] }> {
+/** Reads one endpoint: the online cluster members it speaks for and the machines on them (templates skipped). */
+async function readEndpoint(client: ProxmoxClient): Promise<{ online: string[]; machines: ClusterResource[] }> {
   const [members, resources] = await Promise.all([client.cluster.nodes(), client.cluster.resources('vm')]);
   const online = members.filter((m) => m.status === 'online').map((m) => m.node);
-  const guests = resources.filter((r) => (r.type === 'lxc' || r.type === 'qemu') && typeof r.vmid === 'number' && !r.template && online.includes(String(r.node)));
-  return { online, guests };
+  const machines = resources.filter((r) => (r.type === 'lxc' || r.type === 'qemu') && typeof r.vmid === 'number' && !r.template && online.includes(String(r.node)));
+  return { online, machines };
 }
 
 /** Reads every node (one failing does not stop the others), then writes snapshots and drift in one transaction. */
@@ -64,7 +64,7 @@ export async function syncInventory(deps: SyncDeps, options: SyncOptions = {}): 
   const err = options.stderr ?? (() => {});
   const now = options.now ?? new Date();
   const nodes = await deps.models.Node.findAll({ where: options.nodeIds ? { id: options.nodeIds } : {}, order: [['name', 'ASC']] });
-  const seen = new Map<string, GuestSeen>();
+  const seen = new Map<string, MachineSeen>();
   const covered = new Set<string>();
   const failed: SyncReport['failed'] = [];
 
@@ -78,13 +78,13 @@ export async function syncInventory(deps: SyncDeps, options: SyncOptions = {}): 
     let client: ProxmoxClient | undefined;
     try {
       client = clientForNode(node, deps.vault, deps.config);
-      const { online, guests } = await readEndpoint(client);
+      const { online, machines } = await readEndpoint(client);
       for (const name of online) covered.add(name);
-      for (const r of guests) {
-        const key = guestKey(r.type as GuestSeen['kind'], String(r.node), r.vmid!);
-        // Several Berth nodes of one cluster all list the whole cluster: read each guest once.
+      for (const r of machines) {
+        const key = machineKey(r.type as MachineSeen['kind'], String(r.node), r.vmid!);
+        // Several Berth nodes of one cluster all list the whole cluster: read each machine once.
         if (seen.has(key)) continue;
-        seen.set(key, await readGuest(client, r, (msg) => err(`${node.name}: ${msg}\n`)));
+        seen.set(key, await readMachine(client, r, (msg) => err(`${node.name}: ${msg}\n`)));
       }
     } catch (e) {
       if (options.signal?.aborted) throw e;
@@ -95,21 +95,21 @@ export async function syncInventory(deps: SyncDeps, options: SyncOptions = {}): 
     }
   }
 
-  const guests = [...seen.values()];
+  const machines = [...seen.values()];
   for (const name of [...covered].sort()) {
-    const on = guests.filter((g) => g.node === name);
+    const on = machines.filter((g) => g.node === name);
     const registered = nodes.some((n) => n.name === name) ? '' : ' (not registered in Berth)';
     out(`${name}${registered}: ${count(on.filter((g) => g.kind === 'lxc').length, 'container')}, ${count(on.filter((g) => g.kind === 'qemu').length, 'VM')}\n`);
   }
   options.signal?.throwIfAborted();
 
   const report = await deps.sequelize.transaction(async (t) => {
-    await replaceSnapshots(deps.models, guests, nodes, covered, failed, options.jobId ?? null, now, t);
-    return writeDrift(deps.models, guests, nodes.filter((n) => covered.has(n.name)), now, t);
+    await replaceSnapshots(deps.models, machines, nodes, covered, failed, options.jobId ?? null, now, t);
+    return writeDrift(deps.models, machines, nodes.filter((n) => covered.has(n.name)), now, t);
   });
   await recheckProxmoxUsers(deps, out, err, now);
-  const result: SyncReport = { failed, covered: [...covered].sort(), guests: guests.length, ...report };
-  out(`${result.guests} guests; ${result.inStep} records in step, ${result.drifted} with field drift, ${result.gone} gone from Proxmox\n`);
+  const result: SyncReport = { failed, covered: [...covered].sort(), machines: machines.length, ...report };
+  out(`${result.machines} machines; ${result.inStep} records in step, ${result.drifted} with field drift, ${result.gone} gone from Proxmox\n`);
   return result;
 }
 
@@ -117,7 +117,7 @@ export async function syncInventory(deps: SyncDeps, options: SyncOptions = {}): 
 async function recheckProxmoxUsers(deps: SyncDeps, out: (text: string) => void, err: (text: string) => void, now: Date): Promise<void> {
   const auditor = deps.auditor ?? new Auditor(deps.models, null);
   const logger = { warn: (obj: object, msg: string) => err(`${msg}: ${JSON.stringify(obj)}\n`) };
-  const done = await new ProxmoxRights({ models: deps.models, config: deps.config, vault: deps.vault, auditor, logger }).refreshAll(now);
+  const done = await new ProxmoxRights({ models: deps.models, sequelize: deps.sequelize, config: deps.config, vault: deps.vault, auditor, logger }).refreshAll(now);
   for (const outcome of ['promoted', 'demoted', 'disabled', 'admin-expired'] as const) {
     for (const name of done[outcome]) out(`Proxmox account ${name}: ${outcome}\n`);
   }
@@ -125,31 +125,31 @@ async function recheckProxmoxUsers(deps: SyncDeps, out: (text: string) => void, 
 
 /**
  * Replaces the snapshots: every row goes except those of nodes that failed and that no other
- * endpoint covered (their last known guests stay on the drift page).
+ * endpoint covered (their last known machines stay on the drift page).
  */
-async function replaceSnapshots(models: Models, guests: GuestSeen[], nodes: Node[], covered: Set<string>, failed: SyncReport['failed'], syncJobId: number | null, seenAt: Date, t: Transaction): Promise<void> {
+async function replaceSnapshots(models: Models, machines: MachineSeen[], nodes: Node[], covered: Set<string>, failed: SyncReport['failed'], syncJobId: number | null, seenAt: Date, t: Transaction): Promise<void> {
   const keep = failed.map((f) => f.node).filter((name) => !covered.has(name) && nodes.some((n) => n.name === name));
-  await models.GuestSnapshot.destroy({ where: keep.length ? { node: { [Op.notIn]: keep } } : {}, transaction: t });
-  if (guests.length) await models.GuestSnapshot.bulkCreate(guests.map((g) => ({ ...g, syncJobId, seenAt })), { transaction: t });
+  await models.MachineSnapshot.destroy({ where: keep.length ? { node: { [Op.notIn]: keep } } : {}, transaction: t });
+  if (machines.length) await models.MachineSnapshot.bulkCreate(machines.map((g) => ({ ...g, syncJobId, seenAt })), { transaction: t });
 }
 
 /** Sets `drift` and `syncedAt` on the records of covered nodes; returns the counts. */
-async function writeDrift(models: Models, guests: GuestSeen[], nodes: Node[], now: Date, t: Transaction) {
+async function writeDrift(models: Models, machines: MachineSeen[], nodes: Node[], now: Date, t: Transaction) {
   const counts = { inStep: 0, drifted: 0, gone: 0 };
   if (!nodes.length) return counts;
   const nodeName = new Map(nodes.map((n) => [n.id, n.name]));
-  const guestMap = new Map(guests.map((g) => [guestKey(g.kind, g.node, g.vmid), g]));
-  const byVmid = new Map<number, GuestSeen[]>();
-  for (const g of guests) byVmid.set(g.vmid, [...(byVmid.get(g.vmid) ?? []), g]);
+  const machineMap = new Map(machines.map((g) => [machineKey(g.kind, g.node, g.vmid), g]));
+  const byVmid = new Map<number, MachineSeen[]>();
+  for (const g of machines) byVmid.set(g.vmid, [...(byVmid.get(g.vmid) ?? []), g]);
 
   for (const kind of KINDS) {
     const model = kind.model(models);
-    const where = { nodeId: [...nodeName.keys()], [kind.vmidField]: { [Op.ne]: null } } as WhereOptions;
+    const where = { nodeId: [...nodeName.keys()], vmid: { [Op.ne]: null } } as WhereOptions;
     const records = (await model.findAll({ where, transaction: t })) as InventoryRecord[];
     for (const record of records) {
       const name = nodeName.get(record.nodeId as number)!;
-      const guest = findGuest(kind, record, name, guestMap, byVmid);
-      const drift = guest ? compareRecord(kind, record, name, guest) : { gone: true as const };
+      const machine = findMachine(kind, record, name, machineMap, byVmid);
+      const drift = machine ? compareRecord(kind, record, name, machine) : { gone: true as const };
       const text = serialiseDrift(drift);
       if (!drift) counts.inStep++;
       else if (drift.gone) counts.gone++;

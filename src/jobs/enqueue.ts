@@ -21,8 +21,8 @@ export interface EnqueueRequest {
   command?: string;
   /** Username of the requester (owner of the job). */
   createdBy: string | null;
-  /** Whether the requester is an administrator (required for admin-only tasks). */
-  isAdmin: boolean;
+  /** Whether the requester may run admin-only tasks: the policy's answer (`can(user, 'runAdminTask')`), or true for Berth itself. */
+  mayRunAdminTasks: boolean;
   timeoutSeconds?: number | null;
   /** The transaction to insert in (with the caller's audit event); the runner is nudged after it commits. */
   transaction?: Transaction;
@@ -56,7 +56,7 @@ export async function enqueueJob(models: Models, req: EnqueueRequest): Promise<J
   const taskName = req.task ?? SHELL_TASK;
   const task = getTask(taskName);
   if (!task) throw new ValidationError('Unknown task.', { task: `no task named '${taskName}'` });
-  if (task.adminOnly && !req.isAdmin) throw new ForbiddenError('Administrators only.');
+  if (task.adminOnly && !req.mayRunAdminTasks) throw new ForbiddenError('Administrators only.');
   const raw = taskName === SHELL_TASK ? { command: req.command } : (req.params ?? {});
   const parsed = task.schema.safeParse(raw);
   if (!parsed.success) {

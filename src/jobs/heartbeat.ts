@@ -1,3 +1,5 @@
+// Hand-written SQL (allow-listed in eslint.config.js): stale runners are found with a CASE over
+// databaseNow() in the one read of every runner, so staleness is judged by the database's clock.
 import os from 'node:os';
 import { Op, UniqueConstraintError, type ModelStatic, type Sequelize } from 'sequelize';
 import type { Config } from '../../config/index.js';

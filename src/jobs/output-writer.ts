@@ -1,7 +1,10 @@
+// Hand-written SQL (allow-listed in eslint.config.js): the fenced insert on SQLite is one
+// INSERT … SELECT … WHERE EXISTS (the job is still ours), which Sequelize's bulkCreate cannot guard.
 import { Op, QueryTypes, UniqueConstraintError } from 'sequelize';
 import type { Models } from '../../models/index.js';
 import type { OutputStream } from '../../models/JobOutput.js';
 import type { Logger } from '../lib/logger.js';
+import { Backoff, sleep } from '../lib/retry.js';
 import { charBoundary } from './line-splitter.js';
 
 interface Row {
@@ -182,7 +185,7 @@ export class OutputWriter {
   }
 
   private async drain(): Promise<void> {
-    let delay = 100;
+    const backoff = new Backoff({ initialMs: 100, maxMs: 5000 });
     for (;;) {
       if (!this.batch) {
         if (!this.queue.length) break;
@@ -192,7 +195,7 @@ export class OutputWriter {
         await this.store(this.batch!);
         this.batch = null;
         this.batchBytes = 0;
-        delay = 100;
+        backoff.reset();
         if (this.failing) {
           this.failing = false;
           this.o.onDatabaseTrouble?.(false);
@@ -220,9 +223,9 @@ export class OutputWriter {
           this.o.onDatabaseTrouble?.(true, err as Error);
         }
         if (Date.now() > this.giveUpAt) throw err;
+        const delay = backoff.next();
         this.o.logger.warn({ err, jobId: this.o.jobId, retryInMs: delay }, 'storing job output failed; retrying');
-        await new Promise((r) => setTimeout(r, delay));
-        delay = Math.min(delay * 2, 5000);
+        await sleep(delay);
       }
     }
   }

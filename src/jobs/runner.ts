@@ -7,6 +7,7 @@ import type { Job, Models } from '../../models/index.js';
 import type { JobStatusValue } from '../../models/Job.js';
 import type { Logger } from '../lib/logger.js';
 import { databaseNow } from '../lib/db/connect.js';
+import { Backoff, sleep } from '../lib/retry.js';
 import { claimJobs } from './claim.js';
 import { jobEvents } from './enqueue.js';
 import { openJobWaker } from './wake.js';
@@ -73,7 +74,6 @@ export interface RunnerHealth {
   bufferedOutputBytes: number;
 }
 
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /** How long a stopping runner keeps retrying its last writes (job-runner.ts exits after 40 s at most). */
 const STOP_WRITE_SECONDS = 30;
@@ -193,7 +193,8 @@ export class JobRunner {
     // wait doubles as the poll for jobs nobody announced (rows inserted by plain SQL). Closed when the
     // loop ends, so stop() needs nothing more than ending the loop.
     const waker = this.o.config ? openJobWaker({ config: this.o.config, models: this.o.models, runnerId: this.id, logger: this.log }) : null;
-    let backoff = Math.min(this.o.pollMs, 500);
+    // Jitter: runners that lost the database together should not all claim again at the same moment.
+    const claimBackoff = new Backoff({ initialMs: Math.min(this.o.pollMs, 500), maxMs: 10_000, jitter: 0.2 });
     // false after a quiet wait: the wait's own poll found nothing pending, so a claim is wasted.
     let claimNext = true;
     let wokenByPending = false;
@@ -210,14 +211,13 @@ export class JobRunner {
               break;
             }
             for (const job of jobs) this.launch(job);
-            backoff = Math.min(this.o.pollMs, 500);
+            claimBackoff.reset();
             if (this.dbFailing) this.setDbState(false);
           } catch (err) {
             // The claim may have committed with its answer lost: look for such jobs after the next beat.
             this.unstartedPossible = true;
             this.setDbState(true, err as Error);
-            await sleep(backoff);
-            backoff = Math.min(backoff * 2, 10_000);
+            await sleep(claimBackoff.next());
             continue;
           }
         }
@@ -270,7 +270,8 @@ export class JobRunner {
   private async giveBack(which: { only: number[] } | { except: number[] }): Promise<void> {
     const ids = 'only' in which ? { id: { [Op.in]: which.only } } : which.except.length ? { id: { [Op.notIn]: which.except } } : {};
     const giveUpAt = Date.now() + STOP_WRITE_SECONDS * 1000;
-    for (let delay = 100; ; delay = Math.min(delay * 2, 2000)) {
+    const backoff = new Backoff({ initialMs: 100, maxMs: 2000 });
+    for (;;) {
       try {
         const [n] = await this.o.models.Job.update(
           { status: 'pending', lockedBy: null, lockedAt: null, startedAt: null },
@@ -284,7 +285,7 @@ export class JobRunner {
           this.log.error({ err }, 'could not hand back unstarted jobs; other runners will mark them failed once this runner is seen dead');
           return;
         }
-        await sleep(delay);
+        await sleep(backoff.next());
       }
     }
   }
@@ -485,7 +486,7 @@ export class JobRunner {
   /** The fenced final write: only if the job is still running and still ours. */
   private async finish(jobId: number, values: { status: JobStatusValue; exitCode: number | null; error: string | null }, deadlineMs: number, log: Logger): Promise<void> {
     const giveUpAt = Date.now() + deadlineMs;
-    let delay = 100;
+    const backoff = new Backoff({ initialMs: 100, maxMs: 5000 });
     for (;;) {
       try {
         const [n] = await this.o.models.Job.update(
@@ -498,8 +499,7 @@ export class JobRunner {
       } catch (err) {
         this.setDbState(true, err as Error);
         if (Date.now() > giveUpAt) throw err;
-        await sleep(delay);
-        delay = Math.min(delay * 2, 5000);
+        await sleep(backoff.next());
       }
     }
   }

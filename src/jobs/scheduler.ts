@@ -2,7 +2,8 @@ import { UniqueConstraintError, type Sequelize } from 'sequelize';
 import type { Job, Models } from '../../models/index.js';
 import type { Auditor } from '../audit/index.js';
 import type { Logger } from '../lib/logger.js';
-import { enqueueInventorySync, SYNC_TASK } from './tasks/inventory-sync.js';
+import { enqueueInventorySync } from './enqueue-inventory-sync.js';
+import { SYNC_TASK } from './tasks/inventory-sync.js';
 
 export interface SchedulerOptions {
   models: Models;

@@ -1,3 +1,5 @@
+// Hand-written SQL (allow-listed in eslint.config.js): the MariaDB wake-up wait is a server-side SLEEP
+// that another process ends with KILL QUERY, found through SHOW PROCESSLIST; none has a Sequelize form.
 import fs from 'node:fs';
 import path from 'node:path';
 import { QueryTypes, type Sequelize } from 'sequelize';
@@ -5,6 +7,7 @@ import type { Config } from '../../config/index.js';
 import type { Models } from '../../models/index.js';
 import { createSequelize } from '../lib/db/connect.js';
 import type { Logger } from '../lib/logger.js';
+import { sleep } from '../lib/retry.js';
 
 /**
  * Cross-process wake-up of job runners (docs/jobs.md, "Claim").
@@ -221,8 +224,6 @@ class FileWaker implements JobWaker {
     this.signal();
   }
 }
-
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /** Waits for `p`, but no longer than `ms` (its outcome is then ignored). */
 async function withTimeout(p: Promise<unknown>, ms: number): Promise<void> {

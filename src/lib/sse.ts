@@ -39,14 +39,6 @@ export class SseStream {
     res.on('error', onClose);
   }
 
-  /** The id the client last received (`Last-Event-ID` header on a reconnect, or `?lastEventId=`). */
-  static lastEventId(req: Request): string | undefined {
-    const header = req.get('Last-Event-ID');
-    if (header !== undefined && header !== '') return header;
-    const q = req.query.lastEventId;
-    return typeof q === 'string' && q !== '' ? q : undefined;
-  }
-
   onClose(listener: () => void): void {
     if (this.closed) listener();
     else this.closeListeners.push(listener);

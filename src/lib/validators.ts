@@ -9,55 +9,52 @@ import { z } from 'zod';
 /** '' (an empty form field) → undefined, so `.optional()` reads it as absent. */
 export const blankToUndefined = (v: unknown) => (typeof v === 'string' && v.trim() === '' ? undefined : v);
 
-const LABEL = /^(?!-)[a-z0-9-]{1,63}(?<!-)$/;
+const HOSTNAME_RULE = 'Use letters, digits and hyphens in dot-separated labels of at most 63 characters, not starting or ending with a hyphen (e.g. web-01.example.org).';
 
-/** An RFC 1123 host name or FQDN: labels of 1–63 letters, digits and inner hyphens; 253 characters at most. Lower-cased. */
+/**
+ * An RFC 1123 host name or FQDN: labels of 1–63 letters, digits and inner hyphens; 253 characters at
+ * most. Lower-cased. Zod's z.hostname() is the rule, except that it accepts a trailing dot (the DNS
+ * root, `web.example.org.`): Berth refuses it, or one host could be stored under two unique names.
+ */
 export const hostname = z
   .string({ error: 'Enter a host name.' })
   .trim()
   .toLowerCase()
   .min(1, 'Enter a host name.')
   .max(253, 'A host name has at most 253 characters.')
-  .refine((v) => v.split('.').every((l) => LABEL.test(l)), {
-    message: 'Use letters, digits and hyphens in dot-separated labels of at most 63 characters, not starting or ending with a hyphen (e.g. web-01.example.org).',
-  });
+  .pipe(z.hostname({ error: HOSTNAME_RULE }).refine((v) => !v.endsWith('.'), { message: HOSTNAME_RULE }));
 
-/** A dotted-quad IPv4 address without leading zeros (01 is ambiguous: octal to some tools). */
+/** A dotted-quad IPv4 address; z.ipv4() refuses leading zeros (01 is ambiguous: octal to some tools). */
 export const ipv4 = z
   .string()
   .trim()
-  .refine((v) => /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/.test(v), {
-    message: 'Enter an IPv4 address such as 10.0.0.12.',
-  });
+  .pipe(z.ipv4({ error: 'Enter an IPv4 address such as 10.0.0.12.' }));
 
-/** A MAC address with ':' or '-' separators, stored lower-case with ':' (Proxmox writes upper-case; compare normalised). */
+/**
+ * A MAC address with ':' or '-' separators, stored lower-case with ':' (Proxmox writes upper-case;
+ * compare normalised). z.mac() takes one separator, so '-' becomes ':' before it checks.
+ */
 export const mac = z
   .string()
-  .trim()
-  .refine((v) => /^[0-9a-fA-F]{2}([:-][0-9a-fA-F]{2}){5}$/.test(v), { message: 'Enter a MAC address such as bc:24:11:aa:bb:cc.' })
-  .transform((v) => normaliseMac(v));
+  .transform((v) => normaliseMac(v))
+  .pipe(z.mac({ error: 'Enter a MAC address such as bc:24:11:aa:bb:cc.' }));
 
 export function normaliseMac(v: string): string {
   return v.trim().toLowerCase().replace(/-/g, ':');
 }
 
-/** A Proxmox VMID: 100 to 999999999 (what PVE accepts for new guests). */
+/** A Proxmox VMID: 100 to 999999999 (what Proxmox accepts for a new container or VM). */
 export const vmid = z.coerce
   .number({ error: 'Enter a VMID (a number from 100 to 999999999).' })
   .int('A VMID is a whole number.')
   .min(100, 'A VMID is at least 100.')
   .max(999_999_999, 'A VMID is at most 999999999.');
 
-/** A calendar date YYYY-MM-DD that exists (no 2026-02-30). */
+/** A calendar date YYYY-MM-DD that exists (z.iso.date() refuses 2026-02-30 and 2025-02-29). */
 export const isoDate = z
   .string()
   .trim()
-  .refine((v) => {
-    const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(v);
-    if (!m) return false;
-    const d = new Date(Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3])));
-    return d.getUTCFullYear() === Number(m[1]) && d.getUTCMonth() === Number(m[2]) - 1 && d.getUTCDate() === Number(m[3]);
-  }, { message: 'Enter a date as YYYY-MM-DD, e.g. 2027-03-31.' });
+  .pipe(z.iso.date({ error: 'Enter a date as YYYY-MM-DD, e.g. 2027-03-31.' }));
 
 const TAG = /^[a-z0-9][a-z0-9_.-]{0,31}$/;
 
@@ -86,13 +83,47 @@ export const environment = z
   .toLowerCase()
   .refine((v) => /^[a-z0-9][a-z0-9-]{0,31}$/.test(v), { message: 'An environment is 1–32 letters, digits or hyphens (e.g. production).' });
 
-/** A Berth username (local `alice`, Proxmox `alice@pve`): what Users.username accepts. */
+/*
+ * Usernames. Berth has two kinds of account, told apart by '@': a local account (`alice`, password
+ * in Berth) and a Proxmox account (`alice@pve`, the realm after the '@', authenticated by Proxmox).
+ * Every username rule is here.
+ */
+
+/** Proxmox realm ids as pveum accepts them (`pve`, `pam`, `ldap-corp`). */
+export const PROXMOX_REALM = /^[A-Za-z][A-Za-z0-9._-]{1,31}$/;
+
+/**
+ * A new local account's name: 2–64 of a-z 0-9 . _ -, starting with a letter or digit, lower-cased
+ * as given (names differing only in case would be two accounts on SQLite and one on MariaDB, whose
+ * collation ignores case). No '@': that marks a Proxmox account.
+ */
+export const LOCAL_USERNAME = /^[a-z0-9][a-z0-9._-]{1,63}$/;
+
+/** A new local account's name (sign-up, approval, bin/create-admin); see LOCAL_USERNAME. */
+export const localUsername = z
+  .string({ error: 'Choose a username.' })
+  .trim()
+  .toLowerCase()
+  .regex(LOCAL_USERNAME, 'Use 2–64 letters, digits, dots, dashes or underscores, starting with a letter or digit.');
+
+/**
+ * The name of an existing or future account, local or Proxmox (`alice`, `alice@pve`): what an
+ * owner field accepts. Looser than localUsername because Proxmox user names keep their case and
+ * accounts created before the local rule may not follow it.
+ */
 export const username = z
   .string()
   .trim()
   .min(1, 'Enter a username.')
   .max(191, 'A username has at most 191 characters.')
   .refine((v) => /^[A-Za-z0-9][A-Za-z0-9._-]*(@[A-Za-z0-9][A-Za-z0-9._-]*)?$/.test(v), { message: 'A username uses letters, digits, . _ - and an optional @realm.' });
+
+/** The local name and realm of a login name: `alice@pve` → alice, pve; `alice` → alice, `defaultRealm`. */
+export function splitAccountName(name: string, defaultRealm: string): { name: string; realm: string } {
+  const at = name.lastIndexOf('@');
+  if (at > 0) return { name: name.slice(0, at), realm: name.slice(at + 1) };
+  return { name, realm: defaultRealm };
+}
 
 /** Free text on one line (purpose, OS): control characters refused. */
 export const line = (max: number) =>
@@ -111,3 +142,12 @@ export const optional = <S extends z.ZodType>(schema: S) => z.preprocess(blankTo
 
 /** A route's numeric `:id`. */
 export const idParam = z.object({ id: z.coerce.number().int().positive() });
+
+/**
+ * What a visitor typed into a GET filter form, as strings to show it again beside a refused filter
+ * (a repeated parameter keeps its first value; anything else is blank). For display, never for deciding.
+ */
+export const typedText = <K extends string>(keys: readonly K[]) => {
+  const typed = z.preprocess((x) => (Array.isArray(x) ? x[0] : x), z.string().catch(''));
+  return z.object(Object.fromEntries(keys.map((k) => [k, typed])) as Record<K, typeof typed>);
+};

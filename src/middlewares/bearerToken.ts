@@ -4,8 +4,7 @@ import type { Config } from '../../config/index.js';
 import type { Models } from '../../models/index.js';
 import { actorOf } from '../audit/index.js';
 import { hashApiToken, tokenKeys } from '../lib/tokens.js';
-import { accountUsable } from '../policies/users.js';
-import { presentUser } from '../presenters/user.js';
+import { accountUsable, presentUser } from '../lib/current-user.js';
 import type { ProxmoxRights } from '../services/proxmoxRights.js';
 
 declare global {

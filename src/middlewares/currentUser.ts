@@ -3,8 +3,7 @@ import 'express-session';
 import type { Config } from '../../config/index.js';
 import type { Models } from '../../models/index.js';
 import { actorOf } from '../audit/index.js';
-import { accountUsable } from '../policies/users.js';
-import { presentUser } from '../presenters/user.js';
+import { accountUsable, presentUser } from '../lib/current-user.js';
 import type { ProxmoxRights } from '../services/proxmoxRights.js';
 import { rotateSession } from '../services/sessionLogin.js';
 

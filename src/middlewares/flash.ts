@@ -1,6 +1,6 @@
 import type { Request, RequestHandler } from 'express';
 
-type FlashType = 'info' | 'success' | 'error';
+export type FlashType = 'info' | 'success' | 'error';
 
 /** Queues a message shown once, on the next page that is rendered (usually after a redirect). */
 export function flash(req: Request, type: FlashType, message: string): void {

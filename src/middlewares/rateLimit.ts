@@ -2,7 +2,7 @@ import { rateLimit } from 'express-rate-limit';
 import type { Config } from '../../config/index.js';
 import type { Models } from '../../models/index.js';
 import { TooManyRequestsError } from '../lib/errors.js';
-import { DatabaseRateLimitStore } from '../lib/rate-limit-store.js';
+import { DatabaseRateLimitStore } from '../services/rate-limit-store.js';
 
 /**
  * The seed's limit for the public routes (login, registration, first-run): RATE_LIMIT_MAX requests per

@@ -1,11 +1,11 @@
 import { Op, type WhereOptions } from 'sequelize';
 import type { Models } from '../../models/index.js';
-import { guestKey, kindOfGuest, parseDrift } from '../inventory/drift.js';
+import { kindOfMachine, machineKey, parseDrift } from '../inventory/drift.js';
 import { KINDS, recordName, recordVmid, type InventoryKind, type InventoryRecord } from '../inventory/kinds.js';
 import { SYNC_TASK } from '../jobs/tasks/inventory-sync.js';
 
-/** A guest Proxmox has and Berth does not: a row with an import form. */
-export interface UnknownGuestView {
+/** A machine Proxmox has and Berth does not: a row with an import form. */
+export interface UnknownMachineView {
   kind: 'lxc' | 'qemu';
   kindLabel: string;
   node: string;
@@ -32,7 +32,7 @@ export interface DriftRecordView {
 export interface DriftPageView {
   lastSync: { jobId: number; status: string; createdAt: string; finishedAt: string | null } | null;
   lastSeenAt: string | null;
-  unknown: UnknownGuestView[];
+  unknown: UnknownMachineView[];
   gone: DriftRecordView[];
   drifted: DriftRecordView[];
   /** Usernames offered in the import form's owner field. */
@@ -53,19 +53,19 @@ function recordView(kind: InventoryKind, record: InventoryRecord, nodeNames: Map
     name: recordName(kind, record),
     href: `${kind.basePath}/${record.id}`,
     node: record.nodeId ? nodeNames.get(record.nodeId) ?? null : null,
-    vmid: recordVmid(kind, record),
+    vmid: recordVmid(record),
     fields: Object.entries(drift?.fields ?? {}).map(([field, pair]) => ({ field, label: LABELS[field] ?? field, berth: text(pair.berth), proxmox: text(pair.proxmox) })),
   };
 }
 
 /**
- * Everything the drift page shows, in a constant number of queries: the last sync, the guests no
+ * Everything the drift page shows, in a constant number of queries: the last sync, the machines no
  * record stands for, the records gone from Proxmox and those whose fields differ.
  */
 export async function loadDriftPage(models: Models): Promise<DriftPageView> {
   const [job, snapshots, nodes, users] = await Promise.all([
     models.Job.findOne({ where: { task: SYNC_TASK }, order: [['id', 'DESC']] }),
-    models.GuestSnapshot.findAll({ order: [['node', 'ASC'], ['vmid', 'ASC']], limit: 5000 }),
+    models.MachineSnapshot.findAll({ order: [['node', 'ASC'], ['vmid', 'ASC']], limit: 5000 }),
     models.Node.findAll({ attributes: ['id', 'name'] }),
     models.User.findAll({ attributes: ['username'], where: { disabled: false }, order: [['username', 'ASC']], limit: LIMIT }),
   ]);
@@ -76,17 +76,17 @@ export async function loadDriftPage(models: Models): Promise<DriftPageView> {
   const gone: DriftRecordView[] = [];
   const drifted: DriftRecordView[] = [];
   for (const kind of KINDS) {
-    const vmids = snapshots.filter((s) => kindOfGuest(s.kind) === kind).map((s) => s.vmid);
+    const vmids = snapshots.filter((s) => kindOfMachine(s.kind) === kind).map((s) => s.vmid);
     const [matching, withDrift] = await Promise.all([
-      vmids.length ? kind.model(models).findAll({ where: { [kind.vmidField]: [...new Set(vmids)] } as WhereOptions }) : Promise.resolve([]),
+      vmids.length ? kind.model(models).findAll({ where: { vmid: [...new Set(vmids)] } as WhereOptions }) : Promise.resolve([]),
       kind.model(models).findAll({ where: { drift: { [Op.ne]: null } } as WhereOptions, order: [['id', 'ASC']], limit: LIMIT }),
     ]);
     for (const r of matching as InventoryRecord[]) {
-      const vmid = recordVmid(kind, r)!;
-      if (r.nodeId) known.add(guestKey(kind.proxmoxType, nodeNames.get(r.nodeId) ?? '', vmid));
-      // A record whose guest moved stands for the guest on its new node.
+      const vmid = recordVmid(r)!;
+      if (r.nodeId) known.add(machineKey(kind.proxmoxType, nodeNames.get(r.nodeId) ?? '', vmid));
+      // A record whose machine moved stands for the machine on its new node.
       const moved = parseDrift(r.drift)?.fields?.nodeId?.proxmox;
-      if (typeof moved === 'string') known.add(guestKey(kind.proxmoxType, moved, vmid));
+      if (typeof moved === 'string') known.add(machineKey(kind.proxmoxType, moved, vmid));
     }
     for (const r of withDrift as InventoryRecord[]) {
       const view = recordView(kind, r, nodeNames);
@@ -96,10 +96,10 @@ export async function loadDriftPage(models: Models): Promise<DriftPageView> {
   }
 
   const unknown = snapshots
-    .filter((s) => !known.has(guestKey(s.kind, s.node, s.vmid)))
+    .filter((s) => !known.has(machineKey(s.kind, s.node, s.vmid)))
     .map((s) => ({
       kind: s.kind,
-      kindLabel: kindOfGuest(s.kind).label,
+      kindLabel: kindOfMachine(s.kind).label,
       node: s.node,
       nodeRegistered: registered.has(s.node),
       vmid: s.vmid,

@@ -21,7 +21,7 @@ export function presentInventoryRow(kind: InventoryKind, record: InventoryRecord
     name: recordName(kind, record),
     nodeId: record.nodeId ?? null,
     node: node ? node.name : null,
-    vmid: recordVmid(kind, record),
+    vmid: recordVmid(record),
     ip: record.ipv4Address ?? null,
     mac: record.macAddress ?? null,
     owner: record.username ?? null,

@@ -1,42 +1,19 @@
 import type { Service } from '../../models/index.js';
-import { recordName, recordVmid, type InventoryKind, type InventoryRecord } from '../inventory/kinds.js';
+import { parseDrift } from '../inventory/drift.js';
+import { attributeName, recordName, recordVmid, type InventoryKind, type InventoryRecord } from '../inventory/kinds.js';
 import { tagList } from '../lib/validators.js';
 
-/** One field Proxmox sees differently from Berth, as the last sync found it. */
-export interface DriftField {
-  field: string;
-  berth: unknown;
-  proxmox: unknown;
-}
-
-/** The last sync's findings for a record: gone from Proxmox, and/or fields that differ. */
-export interface Drift {
+/** The last sync's findings for a record as pages and JSON show them (see parseDrift). */
+export interface DriftView {
   gone: boolean;
-  fields: DriftField[];
+  fields: { field: string; berth: unknown; proxmox: unknown }[];
 }
 
-/**
- * Parses the `drift` column written by the sync (`{ gone?: true, fields?: { f: { berth, proxmox } } }`).
- * A value this code cannot read is shown as no drift rather than breaking the page.
- */
-export function parseDrift(stored: string | null | undefined): Drift | null {
-  if (!stored) return null;
-  let raw: unknown;
-  try {
-    raw = JSON.parse(stored);
-  } catch {
-    return null;
-  }
-  if (!raw || typeof raw !== 'object') return null;
-  const { gone, fields } = raw as { gone?: unknown; fields?: unknown };
-  const list: DriftField[] = [];
-  if (fields && typeof fields === 'object') {
-    for (const [field, diff] of Object.entries(fields as Record<string, { berth?: unknown; proxmox?: unknown } | null>)) {
-      list.push({ field, berth: diff?.berth ?? null, proxmox: diff?.proxmox ?? null });
-    }
-  }
-  if (gone !== true && !list.length) return null;
-  return { gone: gone === true, fields: list };
+/** The record's `drift` column for pages and JSON: null when in step. */
+export function presentDrift(stored: string | null | undefined): DriftView | null {
+  const drift = parseDrift(stored);
+  if (!drift) return null;
+  return { gone: drift.gone === true, fields: Object.entries(drift.fields ?? {}).map(([field, pair]) => ({ field, berth: pair.berth, proxmox: pair.proxmox })) };
 }
 
 /** Expiry as people read it: the date, whether it has passed, and how many days are left. */
@@ -62,8 +39,9 @@ export function presentExpiry(expiresAt: string | null | undefined, now = new Da
 
 /**
  * A container or VM for pages and JSON. Generic names (`name`, `vmid`, `os`, `owner`) let one
- * template serve both kinds; the table's own column names are included too, so API clients see
- * the fields they send (`hostname`, `containerId`, `osRelease` for containers).
+ * template serve both kinds; the fields' public names are included too, so API clients see the
+ * fields they send (`hostname`, `containerId`, `osRelease` for containers). `containerId` is the
+ * container's VMID (the model's `vmid`): the key is kept because API clients read it.
  */
 export function presentRecord(kind: InventoryKind, record: InventoryRecord, now = new Date()) {
   const node = (record as InventoryRecord & { node?: { id: number; name: string } | null }).node ?? null;
@@ -73,9 +51,9 @@ export function presentRecord(kind: InventoryKind, record: InventoryRecord, now 
     id: record.id,
     kind: kind.key,
     name: recordName(kind, record),
-    vmid: recordVmid(kind, record),
+    vmid: recordVmid(record),
     [kind.nameField]: recordName(kind, record),
-    [kind.vmidField]: recordVmid(kind, record),
+    [kind.vmidKey]: recordVmid(record),
     [kind.osField]: os,
     os,
     owner: record.username,
@@ -91,7 +69,7 @@ export function presentRecord(kind: InventoryKind, record: InventoryRecord, now 
     purpose: record.purpose,
     notes: record.notes,
     tags: tagList(record.tags),
-    drift: parseDrift(record.drift),
+    drift: presentDrift(record.drift),
     syncedAt: record.syncedAt ?? null,
     createdAt: record.createdAt,
     updatedAt: record.updatedAt,
@@ -113,7 +91,7 @@ export function presentService(s: Service) {
 export function formValues(kind: InventoryKind, record: InventoryRecord): Record<string, string> {
   const values: Record<string, string> = {};
   for (const field of kind.editable) {
-    const value = record.get(field);
+    const value = record.get(attributeName(kind, field));
     values[field] = value === null || value === undefined ? '' : field === 'tags' ? tagList(String(value)).join(', ') : String(value);
   }
   return values;

@@ -1,32 +1,5 @@
 import type { AccountRequest, ApiToken, User } from '../../models/index.js';
-
-/** What templates, policies and JSON see of a user: never the password hash. */
-export interface CurrentUser {
-  id: number;
-  username: string;
-  displayName: string;
-  email: string | null;
-  realm: string;
-  isAdmin: boolean;
-  /** A Berth (local) account: it has a Berth password that can be changed here. */
-  isLocal: boolean;
-  /** Why the user is an admin: Berth's role flag, the Proxmox admin group, or not at all. */
-  adminVia: 'berth' | 'proxmox' | null;
-}
-
-export function presentUser(user: User): CurrentUser {
-  const adminVia = user.role === 'admin' ? 'berth' : user.proxmoxAdmin ? 'proxmox' : null;
-  return {
-    id: user.id,
-    username: user.username,
-    displayName: user.displayName || user.username,
-    email: user.email,
-    realm: user.realm,
-    isAdmin: adminVia !== null,
-    isLocal: user.realm === 'local',
-    adminVia,
-  };
-}
+import { presentUser, type CurrentUser } from '../lib/current-user.js';
 
 /** A row of the admin's user list and the user page. */
 export interface UserRow extends CurrentUser {

@@ -12,3 +12,6 @@ export const approveInput = z.object({
 });
 
 export type ApproveInput = z.infer<typeof approveInput>;
+
+/** What a refused approval shows again on its request: the other username typed, if any. */
+export const approveFormValues = z.object({ username: z.string().catch('') });

@@ -14,6 +14,9 @@ export const changePasswordInput = z.object({
   confirmPassword: z.string().default(''),
 }).refine(confirmed, mismatch);
 
+/** The token of a set-password link (query on the page, body on the form); anything else is no token. */
+export const linkTokenInput = z.object({ token: z.string().catch('') });
+
 export const setPasswordInput = z.object({
   token: z.string().max(100),
   newPassword,

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { blankToUndefined, isoDate, line, optional } from '../lib/validators.js';
+import { blankToUndefined, isoDate, line, optional, typedText } from '../lib/validators.js';
 
 /** Page sizes the audit page offers; `per` accepts any of them. */
 export const AUDIT_PAGE_SIZES = [25, 50, 100, 200] as const;
@@ -40,3 +40,6 @@ export type AuditQuery = z.infer<typeof auditQuerySchema>;
 
 /** The filter fields, in the order the form shows them (also the keys kept in page links). */
 export const AUDIT_FILTER_KEYS = ['actor', 'action', 'objectType', 'objectId', 'q', 'from', 'to', 'per'] as const;
+
+/** What the visitor typed into the filters, to show it again (a refused filter, page links). */
+export const auditTypedValues = typedText(AUDIT_FILTER_KEYS);

@@ -2,13 +2,12 @@ import { Router, type Request, type Response } from 'express';
 import { Op, type Sequelize, type WhereOptions } from 'sequelize';
 import type { AuditEvent } from '../../models/index.js';
 import { likeCondition, likeEscape } from '../lib/db/like.js';
-import { ValidationError } from '../lib/errors.js';
-import { wantsJson } from '../middlewares/errorHandler.js';
-import { parseInput } from '../middlewares/validate.js';
+import { parseInput } from '../lib/parse-input.js';
 import { access } from '../policies/access.js';
 import { presentAuditEvent } from '../presenters/audit.js';
-import { AUDIT_FILTER_KEYS, AUDIT_PAGE_SIZES, auditQuerySchema, type AuditQuery } from './audit.schema.js';
-import type { RouteContext } from './index.js';
+import { AUDIT_FILTER_KEYS, AUDIT_PAGE_SIZES, auditQuerySchema, auditTypedValues, type AuditQuery } from './audit.schema.js';
+import type { RouteContext } from './context.js';
+import { formHandler, respond, type FormFailure } from './respond.js';
 
 /** The day after `date` (YYYY-MM-DD), at 00:00 UTC: `to` includes its whole day. */
 const dayAfter = (date: string) => new Date(Date.parse(`${date}T00:00:00Z`) + 86_400_000);
@@ -39,44 +38,25 @@ function pageHref(values: Record<string, string>, page: number): string {
   return `/audit?${params.toString()}`;
 }
 
-/** What the visitor typed, as strings for the form (a repeated parameter keeps its first value). */
-function typedValues(req: Request): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const key of AUDIT_FILTER_KEYS) {
-    const v = req.query[key];
-    out[key] = typeof v === 'string' ? v : Array.isArray(v) && typeof v[0] === 'string' ? v[0] : '';
-  }
-  return out;
-}
+/** What the visitor typed, as strings for the form. */
+const typedValues = (req: Request): Record<string, string> => parseInput(auditTypedValues, req.query);
 
 /** The admins' audit log: `GET /audit`, every recorded write, newest first, filtered from the URL. */
 export function auditRoutes({ models, sequelize }: RouteContext) {
-  const router = Router();
+  /** What the page shows when there is nothing to show. */
+  const pageDefaults = { title: 'Audit log', events: [], total: 0, page: 1, pages: 1, prevHref: null, nextHref: null, error: null, fields: {}, perOptions: AUDIT_PAGE_SIZES };
 
   function render(res: Response, status: number, locals: Record<string, unknown>) {
-    res.status(status).render('audit/index', {
-      title: 'Audit log',
-      events: [],
-      total: 0,
-      page: 1,
-      pages: 1,
-      prevHref: null,
-      nextHref: null,
-      error: null,
-      fields: {},
-      perOptions: AUDIT_PAGE_SIZES,
-      ...locals,
-    });
+    res.status(status).render('audit/index', { ...pageDefaults, ...locals });
   }
 
-  router.get('/audit', access.admin, async (req, res) => {
-    let query: AuditQuery;
-    try {
-      query = parseInput(auditQuerySchema, req.query);
-    } catch (err) {
-      if (err instanceof ValidationError && !wantsJson(req)) return render(res, 422, { error: err.message, fields: err.fields ?? {}, values: typedValues(req) });
-      throw err;
-    }
+  /** A refused filter: the page again, with the messages and what was typed, and no events. */
+  function rerender(req: Request, res: Response, failure: FormFailure) {
+    render(res, failure.status, { error: failure.error, fields: failure.fields, values: typedValues(req) });
+  }
+
+  async function list(req: Request, res: Response) {
+    const query = parseInput(auditQuerySchema, req.query);
     const { rows, count } = await models.AuditEvent.findAndCountAll({
       where: auditWhere(sequelize, query),
       order: [['id', 'DESC']],
@@ -84,19 +64,27 @@ export function auditRoutes({ models, sequelize }: RouteContext) {
       offset: (query.page - 1) * query.per,
     });
     const events = rows.map(presentAuditEvent);
-    if (wantsJson(req)) return res.json({ events, total: count, page: query.page, per: query.per });
     const values = { ...typedValues(req), per: String(query.per) };
     const pages = Math.max(1, Math.ceil(count / query.per));
-    render(res, 200, {
-      events,
-      total: count,
-      page: query.page,
-      pages,
-      values,
-      prevHref: query.page > 1 ? pageHref(values, Math.min(query.page - 1, pages)) : null,
-      nextHref: query.page < pages ? pageHref(values, query.page + 1) : null,
+    await respond(req, res, {
+      json: { events, total: count, page: query.page, per: query.per },
+      page: {
+        view: 'audit/index',
+        locals: {
+          ...pageDefaults,
+          events,
+          total: count,
+          page: query.page,
+          pages,
+          values,
+          prevHref: query.page > 1 ? pageHref(values, Math.min(query.page - 1, pages)) : null,
+          nextHref: query.page < pages ? pageHref(values, query.page + 1) : null,
+        },
+      },
     });
-  });
+  }
 
+  const router = Router();
+  router.get('/audit', access.admin, formHandler(list, rerender));
   return router;
 }

@@ -9,3 +9,16 @@ export const loginInput = z.object({
 });
 
 export type LoginInput = z.infer<typeof loginInput>;
+
+/**
+ * What the login form shows again: the submitted username, realm and return path (anything that is
+ * not a string counts as absent), or on GET the `?next=` to return to.
+ */
+export const loginFormValues = z.object({
+  username: z.string().catch(''),
+  realm: z.string().optional().catch(undefined),
+  next: z.string().optional().catch(undefined),
+});
+
+/** GET /login: where to go once logged in. */
+export const loginPageQuery = z.object({ next: z.string().optional().catch(undefined) });

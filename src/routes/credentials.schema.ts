@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { line, optional } from '../lib/validators.js';
+import type { NewCredential } from '../services/credentials.js';
 
 /** At most 16 KiB of SSH key: an RSA-4096 key in PEM is about 3.3 KiB, so this leaves room, not abuse. */
 export const SSH_KEY_MAX = 16 * 1024;
@@ -27,15 +28,7 @@ export const credentialInput = z.object({
       .transform((v) => v.trim().replace(/\r\n/g, '\n') + '\n')
       .refine((v) => PRIVATE_KEY.test(v), { message: 'Paste a private key, from its -----BEGIN … PRIVATE KEY----- line to its -----END … PRIVATE KEY----- line, or leave this empty.' }),
   ),
-});
-
-export type CredentialInput = z.infer<typeof credentialInput>;
-
-/** The credential named by the path. */
-export const credentialParams = z.object({
-  id: z.coerce.number().int().positive(),
-  credentialId: z.coerce.number().int().positive(),
-});
+}) satisfies z.ZodType<NewCredential>;
 
 /** GET /vms/:id/rdp?credential=<id>: which credential's username goes in the file (default: the first). */
 export const rdpQuery = z.object({

@@ -1,9 +1,8 @@
-import type { Express, RequestHandler } from 'express';
-import type { AppDeps } from '../app.js';
-import type { Auditor } from '../audit/index.js';
-import type { Vault } from '../lib/vault.js';
+import type { Express, Router } from 'express';
 import type { AccessLevel } from '../policies/access.js';
+import type { SubjectDeclaration } from '../policies/subjects.js';
 import { accountRequestRoutes } from './account-requests.js';
+import type { RouteContext } from './context.js';
 import { accountRoutes } from './account.js';
 import { authRoutes } from './auth.js';
 import { healthRoutes } from './health.js';
@@ -22,71 +21,76 @@ import { inventoryImportRoutes } from './inventory-import.js';
 import { nodeRoutes } from './nodes.js';
 import { inventorySyncRoutes } from './inventory-sync.js';
 
-/** What every router gets: the app's dependencies plus shared middleware. */
-export interface RouteContext extends AppDeps {
-  /** Writes the audit trail (AuditEvents + audit file): every write records one event in its transaction. */
-  auditor: Auditor;
-  /** Seals and opens secrets (credentials, node API tokens). */
-  vault: Vault;
-  /** The public routes' per-IP limit (RATE_LIMIT_MAX per RATE_LIMIT_WINDOW_MINUTES). */
-  publicLimit: RequestHandler;
-}
+/**
+ * The route table: one router per resource (the key is its file, src/routes/<key>.ts), each defining
+ * full paths, mounted at the root in this order. Inventory routers with fixed paths under /containers
+ * and /vms (export.csv, import, bulk, credentials) come before the records router, whose
+ * /containers/:id would match them. docs/routes.md lists every route (`npm run routes`).
+ */
+const ROUTERS = {
+  health: healthRoutes,
+  auth: authRoutes,
+  home: homeRoutes,
+  register: registerRoutes,
+  account: accountRoutes,
+  'account-requests': accountRequestRoutes,
+  users: userRoutes,
+  tokens: tokenRoutes,
+  mail: mailRoutes,
+  jobs: jobsRoutes,
+  stream: streamRoutes,
+  nodes: nodeRoutes,
+  'inventory-sync': inventorySyncRoutes,
+  audit: auditRoutes,
+  'inventory-import': inventoryImportRoutes,
+  'inventory-list': inventoryListRoutes,
+  credentials: credentialRoutes,
+  'inventory-records': inventoryRecordRoutes,
+} satisfies Record<string, (ctx: RouteContext) => Router>;
 
-/** The route table: one router per resource, each defining full paths, mounted at the root. */
+/** Mounts every router of the route table on `app`, each tagged with its file for listRoutes(). */
 export function mountRoutes(app: Express, ctx: RouteContext): void {
-  app.use(healthRoutes(ctx));
-  app.use(authRoutes(ctx));
-  app.use(homeRoutes(ctx));
-  app.use(registerRoutes(ctx));
-  app.use(accountRoutes(ctx));
-  app.use(accountRequestRoutes(ctx));
-  app.use(userRoutes(ctx));
-  app.use(tokenRoutes(ctx));
-  app.use(mailRoutes(ctx));
-  app.use(jobsRoutes(ctx));
-  app.use(streamRoutes(ctx));
-  // Inventory. Routers with fixed paths under /containers and /vms (export.csv, import, bulk,
-  // credentials) are mounted before the records router, whose /containers/:id would match them.
-  // -- inventory: fixed paths --
-  app.use(nodeRoutes(ctx));
-  app.use(inventorySyncRoutes(ctx));
-  app.use(auditRoutes(ctx));
-  app.use(inventoryImportRoutes(ctx));
-  app.use(inventoryListRoutes(ctx));
-  app.use(credentialRoutes(ctx));
-  // -- inventory: records (/:id) --
-  app.use(inventoryRecordRoutes(ctx));
+  for (const [key, make] of Object.entries(ROUTERS)) app.use(Object.assign(make(ctx), { sourceFile: `src/routes/${key}.ts` }));
 }
 
 export interface RouteInfo {
   method: string;
   path: string;
   accessLevel: AccessLevel | undefined;
+  /** The object the route loads and the action it needs (`load.<kind>(action)`), if any. */
+  subject: SubjectDeclaration | undefined;
+  /** The route's own handler's name (the last function on the route). */
+  handlerName: string;
+  /** The router file that defines it. */
+  sourceFile: string;
   match(path: string): boolean;
 }
 
 interface Layer {
-  route?: { path: string; methods: Record<string, boolean>; stack: Array<{ handle: { accessLevel?: AccessLevel } }> };
-  handle: { stack?: Layer[] };
+  route?: { path: string; methods: Record<string, boolean>; stack: Array<{ handle: { accessLevel?: AccessLevel; subject?: SubjectDeclaration; name: string } }> };
+  handle: { stack?: Layer[]; sourceFile?: string };
   match(path: string): boolean;
 }
 
 /**
- * Every route registered on `app` with its method and declared access level: used to answer 405 for
- * a known path with the wrong method, and by the test that fails when a route declares no policy.
+ * Every route registered on `app` with its method, declared access level and loaded object: used to
+ * answer 405 for a known path with the wrong method, and by the tests that fail when a route
+ * declares no policy (test/integration/route-policies.test.ts).
  */
 export function listRoutes(app: Express): RouteInfo[] {
   const out: RouteInfo[] = [];
-  const walk = (stack: Layer[]) => {
+  const walk = (stack: Layer[], sourceFile = '') => {
     for (const layer of stack) {
       if (layer.route) {
         const accessLevel = layer.route.stack.find((s) => s.handle.accessLevel)?.handle.accessLevel;
+        const subject = layer.route.stack.find((s) => s.handle.subject)?.handle.subject;
+        const handlerName = layer.route.stack.at(-1)?.handle.name ?? '';
         for (const method of Object.keys(layer.route.methods)) {
           if (method === '_all') continue;
-          out.push({ method: method.toUpperCase(), path: layer.route.path, accessLevel, match: (p) => layer.match(p) });
+          out.push({ method: method.toUpperCase(), path: layer.route.path, accessLevel, subject, handlerName, sourceFile, match: (p) => layer.match(p) });
         }
       } else if (layer.handle.stack) {
-        walk(layer.handle.stack);
+        walk(layer.handle.stack, layer.handle.sourceFile ?? sourceFile);
       }
     }
   };

@@ -6,9 +6,6 @@ export const importJsonInput = z.object({
   filename: z.string().max(255, 'A file name has at most 255 characters.').optional(),
 });
 
-/** `:importId`; anything else is a 404, like an id that does not exist. */
-export const importIdParam = z.object({ importId: z.coerce.number().int().positive() });
-
 /** A file name as shown on pages: no directories, no control characters, 255 characters at most. */
 export function cleanFilename(name: string | undefined): string | null {
   // eslint-disable-next-line no-control-regex

@@ -1,45 +1,49 @@
 import { Router, type Request, type Response } from 'express';
 import type { CsvImport } from '../../models/index.js';
-import { actorOf } from '../audit/index.js';
 import { applyImport, StalePlanError } from '../inventory/csv-apply.js';
-import { checkCsvText, columnHelp, decodeCsvUpload, planImport, publicPlan, readCsv, type ImportPlan, type Importer } from '../inventory/csv-import.js';
+import { checkCsvText, columnHelp, decodeCsvUpload, planImport, publicPlan, uploadCsv, type ImportPlan, type Importer } from '../inventory/csv-import.js';
 import { KINDS, type InventoryKind } from '../inventory/kinds.js';
-import { NotFoundError, ValidationError } from '../lib/errors.js';
-import { wantsJson } from '../middlewares/errorHandler.js';
-import { flash } from '../middlewares/flash.js';
-import { parseInput } from '../middlewares/validate.js';
+import { ValidationError } from '../lib/errors.js';
+import { parseInput } from '../lib/parse-input.js';
 import { access } from '../policies/access.js';
-import type { RouteContext } from './index.js';
-import { cleanFilename, importIdParam, importJsonInput } from './inventory-import.schema.js';
+import { can, mayViewRecord } from '../policies/authorize.js';
+import { loaded, subjectLoaders, type SubjectLoaders } from '../policies/subjects.js';
+import { commandContext } from './command.js';
+import type { RouteContext } from './context.js';
+import { cleanFilename, importJsonInput } from './inventory-import.schema.js';
+import { formHandler, respond, type FormFailure, type PageAnswer } from './respond.js';
 
 /**
  * CSV import of containers and VMs: upload (stored as a CsvImport), a dry run page showing what each
  * row would do, and apply (src/inventory/csv-apply.ts: one transaction, audited). An upload is seen
- * and applied only by its uploader or an admin. The multipart body is parsed by csvUpload
- * (src/middlewares/upload.ts) before the CSRF check.
+ * and applied only by its uploader or an admin (`load.csvImport`). The multipart body is parsed by
+ * csvUpload (src/middlewares/upload.ts) before the CSRF check.
  */
 export function inventoryImportRoutes(ctx: RouteContext) {
   const router = Router();
-  for (const kind of KINDS) mountKind(router, ctx, kind);
+  const load = subjectLoaders(ctx.models);
+  for (const kind of KINDS) mountKind(router, ctx, load, kind);
   return router;
 }
 
 /** The importer is whoever acts: the preview shows what *they* would get by pressing Apply. */
-const importerOf = (req: Request): Importer => ({ username: req.user!.username, isAdmin: req.user!.isAdmin });
+const importerOf = (req: Request): Importer => ({ requester: req.user!, maySetOwner: can(req.user, 'setOwner'), mayView: mayViewRecord(req.user) });
 
-function mountKind(router: Router, { models, sequelize, auditor }: RouteContext, kind: InventoryKind) {
+/** The uploaded file: a multipart form's `file`, or a script's JSON `{csv, filename}`. */
+function uploadedFile(req: Request): { content: string; filename: string | null } {
+  if (req.file) return { content: decodeCsvUpload(req.file.buffer), filename: cleanFilename(req.file.originalname) };
+  if (req.is('multipart/form-data')) throw new ValidationError('Choose a CSV file to upload.', { file: 'Choose a CSV file to upload.' });
+  const input = parseInput(importJsonInput, req.body);
+  return { content: checkCsvText(input.csv), filename: cleanFilename(input.filename) };
+}
+
+function mountKind(router: Router, ctx: RouteContext, load: SubjectLoaders, kind: InventoryKind) {
+  const { models } = ctx;
   const base = kind.basePath;
   const title = `Import ${kind.plural}`;
 
-  /** The upload named by the path, of this kind, if the caller uploaded it or is an admin; 404 otherwise. */
-  async function load(req: Request): Promise<CsvImport> {
-    const parsed = importIdParam.safeParse(req.params);
-    const upload = parsed.success ? await models.CsvImport.findByPk(parsed.data.importId) : null;
-    if (!upload || upload.kind !== kind.key || (upload.username !== req.user!.username && !req.user!.isAdmin)) throw new NotFoundError('No such import.');
-    return upload;
-  }
-
   async function renderForm(req: Request, res: Response, status: number, error?: string) {
+    // The caller's own recent files, admins included: the form is where one picks up one's own upload.
     const recent = await models.CsvImport.findAll({
       attributes: ['id', 'filename', 'appliedAt', 'createdAt'],
       where: { kind: kind.key, username: req.user!.username },
@@ -49,9 +53,9 @@ function mountKind(router: Router, { models, sequelize, auditor }: RouteContext,
     res.status(status).render('inventory/import', { title, kind, columns: columnHelp(kind), error, recent: recent.map((r) => r.get({ plain: true })) });
   }
 
-  async function renderPreview(res: Response, status: number, upload: CsvImport, plan: ImportPlan | null, error?: string) {
+  async function previewPage(upload: CsvImport, plan: ImportPlan | null, error?: string): Promise<PageAnswer> {
     const applied = upload.appliedAt ? await appliedSummary(upload) : null;
-    res.status(status).render('inventory/import-preview', { title: `${title}: ${upload.filename ?? 'upload'}`, kind, upload: upload.get({ plain: true }), plan, applied, error });
+    return { view: 'inventory/import-preview', locals: { title: `${title}: ${upload.filename ?? 'upload'}`, kind, upload: upload.get({ plain: true }), plan, applied, error } };
   }
 
   /** What the apply did, from its audit event (the import keeps no counts of its own). */
@@ -61,64 +65,42 @@ function mountKind(router: Router, { models, sequelize, auditor }: RouteContext,
     return { at: upload.appliedAt, by: event?.actor ?? null, created: changes.created?.after ?? 0, updated: changes.updated?.after ?? 0 };
   }
 
-  router.get(`${base}/import`, access.user, async (req, res) => {
+  async function newForm(req: Request, res: Response) {
     await renderForm(req, res, 200);
-  });
+  }
 
-  router.post(`${base}/import`, access.user, async (req, res) => {
-    let content: string;
-    let filename: string | null;
-    try {
-      if (req.file) {
-        content = decodeCsvUpload(req.file.buffer);
-        filename = cleanFilename(req.file.originalname);
-      } else if (req.is('multipart/form-data')) {
-        throw new ValidationError('Choose a CSV file to upload.', { file: 'Choose a CSV file to upload.' });
-      } else {
-        const input = parseInput(importJsonInput, req.body);
-        content = checkCsvText(input.csv);
-        filename = cleanFilename(input.filename);
-      }
-      readCsv(kind, content); // refuses a file that is not a usable CSV of this kind before storing it
-    } catch (err) {
-      if (err instanceof ValidationError && !wantsJson(req)) return renderForm(req, res, 422, err.message);
-      throw err;
-    }
-    const plan = await planImport(models, kind, content, importerOf(req));
-    const upload = await sequelize.transaction(async (transaction) => {
-      const row = await models.CsvImport.create({ kind: kind.key, username: req.user!.username, filename, content, appliedAt: null }, { transaction });
-      await auditor.record(
-        actorOf(req),
-        { action: 'csv-import.upload', objectType: 'csv-import', objectId: row.id, objectLabel: `${kind.plural}: ${filename ?? 'upload'}`, changes: { rows: { after: plan.rows.length }, filename: { after: filename } } },
-        transaction,
-      );
-      return row;
-    });
+  /** A refused file: the upload form again, with the reason. */
+  const rerenderForm = (req: Request, res: Response, failure: FormFailure) => renderForm(req, res, failure.status, failure.error);
+
+  async function upload(req: Request, res: Response) {
+    const { upload, plan } = await uploadCsv(commandContext(ctx, req), kind, uploadedFile(req), importerOf(req));
     const location = `${base}/import/${upload.id}`;
-    if (wantsJson(req)) return res.status(201).location(location).json({ id: upload.id, plan: publicPlan(plan) });
-    res.redirect(303, location);
-  });
+    await respond(req, res, { status: 201, location, json: { id: upload.id, plan: publicPlan(plan) }, redirect: location });
+  }
 
-  router.get(`${base}/import/:importId`, access.user, async (req, res) => {
-    const upload = await load(req);
+  async function show(req: Request, res: Response) {
+    const upload = loaded(res, 'csvImport');
     const plan = upload.appliedAt ? null : await planImport(models, kind, upload.content, importerOf(req));
-    if (wantsJson(req)) {
-      return res.json({ id: upload.id, filename: upload.filename, appliedAt: upload.appliedAt, ...(upload.appliedAt ? { applied: await appliedSummary(upload) } : { plan: publicPlan(plan!) }) });
-    }
-    await renderPreview(res, 200, upload, plan);
-  });
+    await respond(req, res, {
+      json: async () => ({ id: upload.id, filename: upload.filename, appliedAt: upload.appliedAt, ...(upload.appliedAt ? { applied: await appliedSummary(upload) } : { plan: publicPlan(plan!) }) }),
+      page: () => previewPage(upload, plan),
+    });
+  }
 
-  router.post(`${base}/import/:importId/apply`, access.user, async (req, res) => {
-    const upload = await load(req);
+  async function apply(req: Request, res: Response) {
+    const upload = loaded(res, 'csvImport');
     try {
-      const result = await applyImport({ models, sequelize, auditor }, kind, upload, importerOf(req), actorOf(req));
-      if (wantsJson(req)) return res.json(result);
-      flash(req, 'success', `Imported: ${result.created} created, ${result.updated} updated.`);
-      res.redirect(303, base);
+      const result = await applyImport(commandContext(ctx, req), kind, upload, importerOf(req));
+      await respond(req, res, { json: result, flash: { type: 'success', message: `Imported: ${result.created} created, ${result.updated} updated.` }, redirect: base });
     } catch (err) {
+      // The file went stale since the preview: both audiences get the plan as it is now.
       if (!(err instanceof StalePlanError)) throw err;
-      if (wantsJson(req)) return res.status(422).json({ error: err.message, plan: publicPlan(err.plan) });
-      await renderPreview(res, 422, upload, err.plan, err.message);
+      await respond(req, res, { status: 422, json: { error: err.message, plan: publicPlan(err.plan) }, page: () => previewPage(upload, err.plan, err.message) });
     }
-  });
+  }
+
+  router.get(`${base}/import`, access.user, newForm);
+  router.post(`${base}/import`, access.user, formHandler(upload, rerenderForm));
+  router.get(`${base}/import/:importId`, access.user, load.csvImport(kind.key, 'view'), show);
+  router.post(`${base}/import/:importId/apply`, access.user, load.csvImport(kind.key, 'change'), apply);
 }

@@ -2,8 +2,8 @@ import { z } from 'zod';
 import * as v from '../lib/validators.js';
 import { nodeName } from './nodes.schema.js';
 
-/** Import an unknown guest from the last sync: which guest, and its owner (optional). */
-export const importGuestSchema = z.object({
+/** Import an unknown machine from the last sync: which machine, and its owner (optional). */
+export const importMachineSchema = z.object({
   kind: z.enum(['lxc', 'qemu'], { error: 'The kind is lxc (container) or qemu (VM).' }),
   node: nodeName,
   vmid: v.vmid,

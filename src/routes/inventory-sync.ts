@@ -1,69 +1,62 @@
 import { Router, type Request, type Response } from 'express';
-import { actorOf } from '../audit/index.js';
-import { acceptDrift, importGuest } from '../inventory/drift-actions.js';
+import { acceptDrift, importMachine, requestInventorySync } from '../inventory/drift-actions.js';
 import { kindByKey, recordName } from '../inventory/kinds.js';
-import { enqueueInventorySync } from '../jobs/tasks/inventory-sync.js';
-import { AppError, ConflictError, ValidationError } from '../lib/errors.js';
-import { wantsJson } from '../middlewares/errorHandler.js';
-import { flash } from '../middlewares/flash.js';
-import { parseInput } from '../middlewares/validate.js';
+import { parseInput } from '../lib/parse-input.js';
 import { access } from '../policies/access.js';
+import { mayViewRecord } from '../policies/authorize.js';
 import { loadDriftPage } from '../presenters/drift.js';
-import type { RouteContext } from './index.js';
-import { acceptDriftSchema, importGuestSchema } from './inventory-sync.schema.js';
+import { commandContext } from './command.js';
+import type { RouteContext } from './context.js';
+import { acceptDriftSchema, importMachineSchema } from './inventory-sync.schema.js';
+import { formHandler, respond, type FormFailure } from './respond.js';
 
 /** Sync with Proxmox (admin): run it now, the drift page, and its import / accept actions. */
-export function inventorySyncRoutes({ models, sequelize, auditor }: RouteContext) {
-  const router = Router();
-  const deps = { models, sequelize, auditor };
+export function inventorySyncRoutes(ctx: RouteContext) {
+  const { models } = ctx;
 
   async function renderDrift(res: Response, extra: { status?: number; error?: string | null; fields?: Record<string, string> } = {}) {
     const page = await loadDriftPage(models);
     res.status(extra.status ?? 200).render('inventory/drift', { title: 'Sync & drift', ...page, error: extra.error ?? null, fields: extra.fields ?? {} });
   }
 
-  /** A refused action on the page: shown above the sections with its status (JSON: the error handler). */
-  async function refused(req: Request, res: Response, err: unknown) {
-    if (wantsJson(req) || !(err instanceof ValidationError || err instanceof ConflictError || (err instanceof AppError && err.status === 404))) throw err;
-    await renderDrift(res, { status: err.status, error: err.message, fields: err.fields });
+  /** A refused action, shown above the page's sections with its status (JSON: the error handler). */
+  const refused = (_req: Request, res: Response, failure: FormFailure) => renderDrift(res, { status: failure.status, error: failure.error, fields: failure.fields });
+
+  async function syncNow(req: Request, res: Response) {
+    const job = await requestInventorySync(commandContext(ctx, req));
+    await respond(req, res, { status: 201, location: `/jobs/${job.id}`, json: { id: job.id, status: job.status }, redirect: `/status/${job.id}` });
   }
 
-  router.post('/inventory/sync', access.admin, async (req, res) => {
-    const job = await sequelize.transaction((t) => enqueueInventorySync(deps, actorOf(req), t));
-    if (wantsJson(req)) return res.status(201).location(`/jobs/${job.id}`).json({ id: job.id, status: job.status });
-    res.redirect(303, `/status/${job.id}`);
-  });
+  async function show(req: Request, res: Response) {
+    const page = await loadDriftPage(models);
+    await respond(req, res, { json: page, page: { view: 'inventory/drift', locals: { title: 'Sync & drift', ...page, error: null, fields: {} } } });
+  }
 
-  router.get('/inventory/drift', access.admin, async (req, res) => {
-    if (wantsJson(req)) return res.json(await loadDriftPage(models));
-    await renderDrift(res);
-  });
+  async function importUnknown(req: Request, res: Response) {
+    const input = parseInput(importMachineSchema, req.body);
+    const { kind, record } = await importMachine(commandContext(ctx, req), input, mayViewRecord(req.user));
+    const href = `${kind.basePath}/${record.id}`;
+    await respond(req, res, {
+      status: 201,
+      location: href,
+      json: { id: record.id, kind: kind.key, href },
+      flash: { type: 'success', message: `Imported ${recordName(kind, record)} as ${kind.label} #${record.id}.` },
+      redirect: '/inventory/drift',
+    });
+  }
 
-  router.post('/inventory/drift/import', access.admin, async (req, res) => {
-    try {
-      const input = parseInput(importGuestSchema, req.body);
-      const { kind, record } = await importGuest(deps, input, actorOf(req), req.user);
-      const href = `${kind.basePath}/${record.id}`;
-      if (wantsJson(req)) return res.status(201).location(href).json({ id: record.id, kind: kind.key, href });
-      flash(req, 'success', `Imported ${recordName(kind, record)} as ${kind.label} #${record.id}.`);
-      res.redirect(303, '/inventory/drift');
-    } catch (err) {
-      await refused(req, res, err);
-    }
-  });
+  async function accept(req: Request, res: Response) {
+    const input = parseInput(acceptDriftSchema, req.body);
+    const kind = kindByKey(input.kind)!;
+    const { record, changes } = await acceptDrift(commandContext(ctx, req), kind, input.id, mayViewRecord(req.user));
+    await respond(req, res, { json: { success: true, changes }, flash: { type: 'success', message: `${recordName(kind, record)} now has Proxmox's values.` }, redirect: '/inventory/drift' });
+  }
 
-  router.post('/inventory/drift/accept', access.admin, async (req, res) => {
-    try {
-      const input = parseInput(acceptDriftSchema, req.body);
-      const kind = kindByKey(input.kind)!;
-      const { record, changes } = await acceptDrift(deps, kind, input.id, actorOf(req), req.user);
-      if (wantsJson(req)) return res.json({ success: true, changes });
-      flash(req, 'success', `${recordName(kind, record)} now has Proxmox's values.`);
-      res.redirect(303, '/inventory/drift');
-    } catch (err) {
-      await refused(req, res, err);
-    }
-  });
-
+  const router = Router();
+  router.post('/inventory/sync', access.admin, syncNow);
+  router.get('/inventory/drift', access.admin, show);
+  // A 404 (the machine or record went away since the page was drawn) is shown on the page too.
+  router.post('/inventory/drift/import', access.admin, formHandler(importUnknown, refused, [404]));
+  router.post('/inventory/drift/accept', access.admin, formHandler(accept, refused, [404]));
   return router;
 }

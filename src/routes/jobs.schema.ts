@@ -11,8 +11,6 @@ export const createJobSchema = z
   })
   .refine((v) => (v.command === undefined) !== (v.task === undefined), { message: 'give either a command or a task', path: ['command'] });
 
-export const jobIdSchema = z.object({ id: z.coerce.number().int().positive() });
-
 export const outputPageSchema = z.object({
   offset: z.coerce.number().int().min(0).default(0),
   limit: z.coerce.number().int().min(1).max(1000, 'must be at most 1000').default(1000),

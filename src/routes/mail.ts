@@ -1,12 +1,11 @@
-import { Router } from 'express';
+import { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
 import { mailerFor } from '../lib/mail/index.js';
 import { optional } from '../lib/validators.js';
-import { wantsJson } from '../middlewares/errorHandler.js';
-import { flash } from '../middlewares/flash.js';
-import { parseInput } from '../middlewares/validate.js';
+import { parseInput } from '../lib/parse-input.js';
 import { access } from '../policies/access.js';
-import type { RouteContext } from './index.js';
+import type { RouteContext } from './context.js';
+import { respond } from './respond.js';
 
 /** A blank `to` (the account page's empty field) means "my own address". */
 const testEmailInput = z.object({ to: optional(z.email('Give a valid address.')) });
@@ -21,21 +20,23 @@ export function mailRoutes({ config, logger }: RouteContext) {
   if (config.isProduction) return router;
   const mailer = mailerFor(config, logger);
 
-  router.post('/send-test-email', access.admin, async (req, res) => {
+  async function sendTestEmail(req: Request, res: Response) {
     const { to } = parseInput(testEmailInput, req.body ?? {});
     const recipient = to ?? req.user!.email ?? config.ADMIN_EMAILS[0];
     if (!recipient) {
       const error = 'Your account has no email address: give one in `to`.';
-      if (wantsJson(req)) return res.status(422).json({ error, fields: { to: error } });
-      flash(req, 'error', error);
-      return res.redirect(303, '/account');
+      return respond(req, res, { status: 422, json: { error, fields: { to: error } }, flash: { type: 'error', message: error }, redirect: '/account' });
     }
     const result = await mailer.send({ to: recipient, subject: 'Berth test email', template: 'test-email', data: { sender: req.user!.username } });
     const error = result.sent ? undefined : `The email could not be sent: ${result.reason}`;
-    if (wantsJson(req)) return res.status(result.sent ? 200 : 502).json({ sent: result.sent, to: recipient, ...(error ? { error } : {}) });
-    flash(req, error ? 'error' : 'success', error ?? `A test email was sent to ${recipient}.`);
-    res.redirect(303, '/account');
-  });
+    await respond(req, res, {
+      status: result.sent ? 200 : 502,
+      json: { sent: result.sent, to: recipient, ...(error ? { error } : {}) },
+      flash: error ? { type: 'error', message: error } : { type: 'success', message: `A test email was sent to ${recipient}.` },
+      redirect: '/account',
+    });
+  }
 
+  router.post('/send-test-email', access.admin, sendTestEmail);
   return router;
 }

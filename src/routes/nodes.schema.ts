@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { NodeInput } from '../services/nodes.js';
 import { normalizeFingerprint } from '../lib/proxmox/index.js';
 
 /**
@@ -75,7 +76,8 @@ const tokenId = z
 const tokenSecret = z
   .string()
   .trim()
-  .regex(/^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/, 'The token secret is the UUID Proxmox showed when the token was created.')
+  // z.guid(), not z.uuid(): any 8-4-4-4-12 hex, without z.uuid()'s version and variant checks.
+  .pipe(z.guid({ error: 'The token secret is the UUID Proxmox showed when the token was created.' }))
   .transform((v) => v.toLowerCase());
 
 const fields = {
@@ -88,12 +90,10 @@ const fields = {
   apiTokenSecret: z.preprocess(blank, tokenSecret.optional()),
 };
 
-export const nodeCreateSchema = z.object({ ...fields, tlsVerify: z.preprocess((x) => (x === undefined ? true : x), checkbox) });
+export const nodeCreateSchema = z.object({ ...fields, tlsVerify: z.preprocess((x) => (x === undefined ? true : x), checkbox) }) satisfies z.ZodType<NodeInput>;
 
-export const nodeUpdateSchema = z.object(fields).partial();
+export const nodeUpdateSchema = z.object(fields).partial() satisfies z.ZodType<NodeInput>;
 
 /** The HTML form sends every field; an unticked checkbox is absent and means false. */
-export const nodeFormSchema = z.object({ ...fields, tlsVerify: z.preprocess((x) => (x === undefined ? false : x), checkbox) });
-
-export type NodeInput = z.infer<typeof nodeUpdateSchema>;
+export const nodeFormSchema = z.object({ ...fields, tlsVerify: z.preprocess((x) => (x === undefined ? false : x), checkbox) }) satisfies z.ZodType<NodeInput>;
 

@@ -1,30 +1,21 @@
 import { Router, type Request, type Response } from 'express';
 import { fn, col } from 'sequelize';
 import type { Node } from '../../models/index.js';
-import { actorOf } from '../audit/index.js';
-import { ConflictError, NotFoundError, ValidationError } from '../lib/errors.js';
+import { parseInput } from '../lib/parse-input.js';
 import { wantsJson } from '../middlewares/errorHandler.js';
-import { flash } from '../middlewares/flash.js';
-import { parseInput } from '../middlewares/validate.js';
 import { access } from '../policies/access.js';
+import { loaded, subjectLoaders } from '../policies/subjects.js';
 import { nodeFormValues, presentNode, submittedNodeValues, type NodeFormValues } from '../presenters/node.js';
 import { createNode, deleteNode, nodeReferences, testNodeConnection, updateNode, type ConnectionTest } from '../services/nodes.js';
-import type { RouteContext } from './index.js';
-import { idParam } from '../lib/validators.js';
+import { commandContext } from './command.js';
+import type { RouteContext } from './context.js';
 import { nodeCreateSchema, nodeFormSchema, nodeUpdateSchema } from './nodes.schema.js';
+import { formHandler, respond, type FormFailure, type PageAnswer } from './respond.js';
 
 /** Admin pages for Proxmox nodes: list, register, edit, delete (refused while used), test connection. */
 export function nodeRoutes(ctx: RouteContext) {
   const { models, config, vault } = ctx;
-  const deps = { models, sequelize: ctx.sequelize, auditor: ctx.auditor, vault };
-  const router = Router();
-
-  async function load(req: Request): Promise<Node> {
-    const { id } = parseInput(idParam, req.params);
-    const node = await models.Node.findByPk(id);
-    if (!node) throw new NotFoundError('No such node.');
-    return node;
-  }
+  const load = subjectLoaders(models);
 
   /** Grouped counts: two queries whatever the number of nodes. */
   async function countsByNode(): Promise<Map<number, { containers: number; vms: number }>> {
@@ -38,9 +29,9 @@ export function nodeRoutes(ctx: RouteContext) {
     return out;
   }
 
-  async function renderShow(res: Response, node: Node, extra: { status?: number; test?: ConnectionTest; error?: string } = {}) {
+  async function showPage(node: Node, extra: { status?: number; test?: ConnectionTest; error?: string } = {}): Promise<PageAnswer> {
     const view = presentNode(node, await nodeReferences(models, node.id));
-    res.status(extra.status ?? 200).render('nodes/show', { title: node.name, node: view, test: extra.test ?? null, error: extra.error ?? null });
+    return { view: 'nodes/show', status: extra.status, locals: { title: node.name, node: view, test: extra.test ?? null, error: extra.error ?? null } };
   }
 
   function renderForm(res: Response, opts: { node: Node | null; values: NodeFormValues; status?: number; error?: string | null; fields?: Record<string, string> }) {
@@ -53,88 +44,93 @@ export function nodeRoutes(ctx: RouteContext) {
     });
   }
 
-  /** A failed form: re-rendered with the field messages (422/409); JSON gets the error handler's answer. */
-  function formFailed(req: Request, res: Response, node: Node | null, err: unknown): void {
-    if (wantsJson(req) || !(err instanceof ValidationError || err instanceof ConflictError)) throw err;
-    renderForm(res, { node, values: submittedNodeValues(req.body), status: err.status, error: err.message, fields: err.fields });
+  /** A refused form (422/409) comes back with the field messages and what was typed. */
+  const rerender = (res: Response, node: Node | null, failure: FormFailure) =>
+    renderForm(res, { node, values: submittedNodeValues(failure.values), status: failure.status, error: failure.error, fields: failure.fields });
+  const rerenderNewForm = (_req: Request, res: Response, failure: FormFailure) => rerender(res, null, failure);
+  const rerenderEditForm = (_req: Request, res: Response, failure: FormFailure) => rerender(res, loaded(res, 'node'), failure);
+
+  /** A refused delete (409: still used) is shown on the node's page. */
+  async function rerenderShow(_req: Request, res: Response, failure: FormFailure) {
+    const page = await showPage(loaded(res, 'node'), { status: failure.status, error: failure.error });
+    res.status(failure.status).render(page.view, page.locals);
   }
 
-  router.get('/nodes', access.admin, async (req, res) => {
+  /**
+   * The form sends every field, an unticked checkbox being absent (false); an API client sends what
+   * it sets (`apiSchema`: tlsVerify defaults to true on create, absent fields are kept on update).
+   */
+  const nodeInput = (req: Request, apiSchema: typeof nodeCreateSchema | typeof nodeUpdateSchema) => parseInput(wantsJson(req) ? apiSchema : nodeFormSchema, req.body);
+
+  async function list(req: Request, res: Response) {
     const [nodes, counts] = await Promise.all([models.Node.findAll({ order: [['name', 'ASC']], limit: 1000 }), countsByNode()]);
     const rows = nodes.map((n) => presentNode(n, counts.get(n.id)));
-    if (wantsJson(req)) return res.json({ nodes: rows });
-    res.render('nodes/index', { title: 'Nodes', nodes: rows });
-  });
+    await respond(req, res, { json: { nodes: rows }, page: { view: 'nodes/index', locals: { title: 'Nodes', nodes: rows } } });
+  }
 
-  router.get('/nodes/new', access.admin, (_req, res) => {
+  function newForm(_req: Request, res: Response) {
     renderForm(res, { node: null, values: nodeFormValues(null) });
-  });
+  }
 
-  router.post('/nodes', access.admin, async (req, res) => {
-    try {
-      const input = parseInput(wantsJson(req) ? nodeCreateSchema : nodeFormSchema, req.body);
-      const node = await createNode(deps, input, actorOf(req));
-      if (wantsJson(req)) return res.status(201).location(`/nodes/${node.id}`).json({ id: node.id, node: presentNode(node) });
-      flash(req, 'success', `Node ${node.name} registered. Test the connection to check the token.`);
-      res.redirect(303, `/nodes/${node.id}`);
-    } catch (err) {
-      formFailed(req, res, null, err);
-    }
-  });
+  async function create(req: Request, res: Response) {
+    const node = await createNode(commandContext(ctx, req), nodeInput(req, nodeCreateSchema));
+    await respond(req, res, {
+      status: 201,
+      location: `/nodes/${node.id}`,
+      json: { id: node.id, node: presentNode(node) },
+      flash: { type: 'success', message: `Node ${node.name} registered. Test the connection to check the token.` },
+      redirect: `/nodes/${node.id}`,
+    });
+  }
 
-  router.get('/nodes/:id', access.admin, async (req, res) => {
-    const node = await load(req);
-    if (wantsJson(req)) return res.json({ node: presentNode(node, await nodeReferences(models, node.id)) });
-    await renderShow(res, node);
-  });
+  async function show(req: Request, res: Response) {
+    const node = loaded(res, 'node');
+    await respond(req, res, { json: async () => ({ node: presentNode(node, await nodeReferences(models, node.id)) }), page: () => showPage(node) });
+  }
 
-  router.get('/nodes/:id/edit', access.admin, async (req, res) => {
-    const node = await load(req);
+  function editForm(_req: Request, res: Response) {
+    const node = loaded(res, 'node');
     renderForm(res, { node, values: nodeFormValues(node) });
-  });
+  }
 
-  router.post('/nodes/:id', access.admin, async (req, res) => {
-    const node = await load(req);
-    try {
-      const input = parseInput(wantsJson(req) ? nodeUpdateSchema : nodeFormSchema, req.body);
-      await updateNode(deps, node, input, actorOf(req));
-      if (wantsJson(req)) return res.json({ success: true, node: presentNode(node) });
-      flash(req, 'success', `Node ${node.name} saved.`);
-      res.redirect(303, `/nodes/${node.id}`);
-    } catch (err) {
-      formFailed(req, res, node, err);
-    }
-  });
+  async function update(req: Request, res: Response) {
+    const node = loaded(res, 'node');
+    await updateNode(commandContext(ctx, req), node, nodeInput(req, nodeUpdateSchema));
+    await respond(req, res, { json: { success: true, node: presentNode(node) }, flash: { type: 'success', message: `Node ${node.name} saved.` }, redirect: `/nodes/${node.id}` });
+  }
 
-  router.put('/nodes/:id', access.admin, async (req, res) => {
-    const node = await load(req);
-    await updateNode(deps, node, parseInput(nodeUpdateSchema, req.body), actorOf(req));
+  /** PUT is the API's (a browser form cannot send it): always JSON. */
+  async function replace(req: Request, res: Response) {
+    const node = loaded(res, 'node');
+    await updateNode(commandContext(ctx, req), node, parseInput(nodeUpdateSchema, req.body));
     res.json({ success: true, node: presentNode(node) });
-  });
+  }
 
   async function destroy(req: Request, res: Response) {
-    const node = await load(req);
-    try {
-      await deleteNode(deps, node, actorOf(req));
-    } catch (err) {
-      if (wantsJson(req) || !(err instanceof ConflictError)) throw err;
-      return renderShow(res, node, { status: 409, error: err.message });
-    }
-    if (wantsJson(req)) return res.json({ success: true, message: `Node ${node.name} deleted.` });
-    flash(req, 'success', `Node ${node.name} deleted.`);
-    res.redirect(303, '/nodes');
+    const node = loaded(res, 'node');
+    await deleteNode(commandContext(ctx, req), node);
+    const message = `Node ${node.name} deleted.`;
+    await respond(req, res, { json: { success: true, message }, flash: { type: 'success', message }, redirect: '/nodes' });
   }
-  router.post('/nodes/:id/delete', access.admin, destroy);
-  router.delete('/nodes/:id', access.admin, destroy);
 
-  // A read of the node, not a change in Berth: not audited (listed as exempt in audit-cases).
-  router.post('/nodes/:id/test', access.admin, async (req, res) => {
-    const node = await load(req);
+  /** A read of the node, not a change in Berth: not audited (listed as exempt in audit-cases). */
+  async function testConnection(req: Request, res: Response) {
+    const node = loaded(res, 'node');
     const test = await testNodeConnection(node, vault, config);
     req.log.info({ nodeId: node.id, ok: test.ok }, 'node connection tested');
-    if (wantsJson(req)) return res.json(test);
-    await renderShow(res, node, { test });
-  });
+    await respond(req, res, { json: test, page: () => showPage(node, { test }) });
+  }
 
+  const router = Router();
+  router.get('/nodes', access.admin, list);
+  router.get('/nodes/new', access.admin, newForm);
+  router.post('/nodes', access.admin, formHandler(create, rerenderNewForm));
+  router.get('/nodes/:id', access.admin, load.node('view'), show);
+  router.get('/nodes/:id/edit', access.admin, load.node('view'), editForm);
+  router.post('/nodes/:id', access.admin, load.node('change'), formHandler(update, rerenderEditForm));
+  router.put('/nodes/:id', access.admin, load.node('change'), replace);
+  router.post('/nodes/:id/delete', access.admin, load.node('change'), formHandler(destroy, rerenderShow));
+  router.delete('/nodes/:id', access.admin, load.node('change'), formHandler(destroy, rerenderShow));
+  router.post('/nodes/:id/test', access.admin, load.node('view'), testConnection);
   return router;
 }

@@ -1,25 +1,18 @@
-import { Op, type Sequelize, type Transaction } from 'sequelize';
+import { Op, type Transaction } from 'sequelize';
 import type { Config } from '../../config/index.js';
 import type { AccountRequest, Models, User } from '../../models/index.js';
-import { changedFields, type AuditActor, type Auditor } from '../audit/index.js';
+import { changedFields } from '../audit/index.js';
 import { ConflictError, NotFoundError } from '../lib/errors.js';
 import { KINDS, recordName } from '../inventory/kinds.js';
-import type { Mailer, SendResult } from '../lib/mail/index.js';
+import type { SendResult } from '../lib/mail/index.js';
+import { inTransaction, mailerOf, type CommandContext } from './context.js';
 import { issuePasswordLink } from './passwordLinks.js';
 
-export interface AccountDeps {
-  models: Models;
-  sequelize: Sequelize;
-  config: Config;
-  mailer: Mailer;
-  auditor: Auditor;
-}
-
 /** The account-request.* event for `request` (changes: the status and what came with it). */
-function auditRequest(deps: AccountDeps, actor: AuditActor, action: string, request: AccountRequest, before: Record<string, unknown> | null, transaction: Transaction) {
+function auditRequest(cmd: CommandContext, action: string, request: AccountRequest, before: Record<string, unknown> | null, transaction: Transaction) {
   const fields = before ? ['status', 'userId', 'rejectionReason'] : ['name', 'email', 'username', 'reason', 'endDate', 'status'];
   const changes = changedFields(before, request.get(), fields);
-  return deps.auditor.record(actor, { action, objectType: 'account-request', objectId: request.id, objectLabel: request.username, changes }, transaction);
+  return cmd.auditor.record(cmd.actor, { action, objectType: 'account-request', objectId: request.id, objectLabel: request.username, changes }, transaction);
 }
 
 export interface RequestInput {
@@ -44,18 +37,18 @@ async function assertUsernameFree(models: Models, username: string, exceptReques
 }
 
 /**
- * Stores a request from /register (audited: `actor` is the anonymous visitor's request) and then
+ * Stores a request from /register (audited: the actor is the anonymous visitor's request) and then
  * emails the admins (a mail failure is logged, not fatal).
  */
-export async function submitAccountRequest(deps: AccountDeps, input: RequestInput, actor: AuditActor): Promise<{ request: AccountRequest; mail: SendResult }> {
-  const { models, config, mailer } = deps;
-  const request = await deps.sequelize.transaction(async (transaction) => {
+export async function submitAccountRequest(cmd: CommandContext, input: RequestInput): Promise<{ request: AccountRequest; mail: SendResult }> {
+  const { models, config } = cmd;
+  const request = await inTransaction(cmd, async (transaction) => {
     await assertUsernameFree(models, input.username, undefined, transaction);
     const request = await models.AccountRequest.create({ ...input, endDate: input.endDate ?? null }, { transaction });
-    await auditRequest(deps, actor, 'account-request.create', request, null, transaction);
+    await auditRequest(cmd, 'account-request.create', request, null, transaction);
     return request;
   });
-  const mail = await mailer.send({
+  const mail = await mailerOf(cmd).send({
     to: await adminRecipients(models, config),
     subject: `Berth account request: ${input.username}`,
     template: 'account-request',
@@ -148,11 +141,11 @@ export interface ApprovalChoice {
  * marks the request, all in one transaction; then emails the requester a one-time link to choose
  * a password. When the username already owns records, nothing happens unless the admin confirmed
  * the take-over (`choice.takeOver`, audited as `user.take-over` with what was taken over); the
- * admin may instead create the account under another username.
+ * admin may instead create the account under another username. The deciding admin is `cmd.user`.
  */
-export async function approveAccountRequest(deps: AccountDeps, id: number, adminId: number, actor: AuditActor, choice: ApprovalChoice = {}): Promise<{ user: User; mail: SendResult; link: string; tookOver: OwnedByName | null }> {
-  const { models, sequelize, config, mailer } = deps;
-  const { request, user, link, tookOver } = await sequelize.transaction(async (transaction) => {
+export async function approveAccountRequest(cmd: CommandContext, id: number, choice: ApprovalChoice = {}): Promise<{ user: User; mail: SendResult; link: string; tookOver: OwnedByName | null }> {
+  const { models, config } = cmd;
+  const { request, user, link, tookOver } = await inTransaction(cmd, async (transaction) => {
     const request = await pendingRequest(models, id, transaction);
     const username = choice.username ?? request.username;
     await assertUsernameFree(models, username, request.id, transaction);
@@ -176,11 +169,11 @@ export async function approveAccountRequest(deps: AccountDeps, id: number, admin
     );
     const link = await issuePasswordLink(config, user, transaction);
     const before = { ...request.get() };
-    await request.update({ status: 'approved', decidedById: adminId, decidedAt: new Date(), userId: user.id }, { transaction });
+    await request.update({ status: 'approved', decidedById: cmd.user?.id ?? null, decidedAt: new Date(), userId: user.id }, { transaction });
     // One event for the request; its userId names the account it created.
-    await auditRequest(deps, actor, 'account-request.approve', request, before, transaction);
+    await auditRequest(cmd, 'account-request.approve', request, before, transaction);
     if (owned.total > 0) {
-      await deps.auditor.record(actor, {
+      await cmd.auditor.record(cmd.actor, {
         action: 'user.take-over',
         objectType: 'user',
         objectId: user.id,
@@ -194,7 +187,7 @@ export async function approveAccountRequest(deps: AccountDeps, id: number, admin
     }
     return { request, user, link, tookOver: owned.total > 0 ? owned : null };
   });
-  const mail = await mailer.send({
+  const mail = await mailerOf(cmd).send({
     to: request.email,
     subject: 'Your Berth account is ready',
     template: 'account-approved',
@@ -203,17 +196,17 @@ export async function approveAccountRequest(deps: AccountDeps, id: number, admin
   return { user, mail, link, tookOver };
 }
 
-/** Rejects a request with a reason, which is emailed to the requester. */
-export async function rejectAccountRequest(deps: AccountDeps, id: number, adminId: number, reason: string, actor: AuditActor): Promise<{ mail: SendResult }> {
-  const { models, mailer } = deps;
-  const request = await deps.sequelize.transaction(async (transaction) => {
+/** Rejects a request with a reason, which is emailed to the requester. The deciding admin is `cmd.user`. */
+export async function rejectAccountRequest(cmd: CommandContext, id: number, reason: string): Promise<{ mail: SendResult }> {
+  const { models } = cmd;
+  const request = await inTransaction(cmd, async (transaction) => {
     const request = await pendingRequest(models, id, transaction);
     const before = { ...request.get() };
-    await request.update({ status: 'rejected', decidedById: adminId, decidedAt: new Date(), rejectionReason: reason }, { transaction });
-    await auditRequest(deps, actor, 'account-request.reject', request, before, transaction);
+    await request.update({ status: 'rejected', decidedById: cmd.user?.id ?? null, decidedAt: new Date(), rejectionReason: reason }, { transaction });
+    await auditRequest(cmd, 'account-request.reject', request, before, transaction);
     return request;
   });
-  const mail = await mailer.send({
+  const mail = await mailerOf(cmd).send({
     to: request.email,
     subject: 'Your Berth account request',
     template: 'account-rejected',

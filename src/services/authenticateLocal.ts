@@ -1,6 +1,6 @@
 import type { Models, User } from '../../models/index.js';
 import { verifyPassword } from '../lib/passwords.js';
-import { accountUsable } from '../policies/users.js';
+import { accountUsable } from '../lib/current-user.js';
 
 /** One message for every failed login, so it does not tell which usernames exist. */
 export const LOGIN_FAILED = 'Invalid username or password.';

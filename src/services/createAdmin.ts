@@ -2,13 +2,11 @@ import { z } from 'zod';
 import type { Models, User } from '../../models/index.js';
 import { ConflictError } from '../lib/errors.js';
 import { hashPassword, MIN_PASSWORD_LENGTH } from '../lib/passwords.js';
-import { parseInput } from '../middlewares/validate.js';
-
-/** Local usernames: letters, digits and . _ - (no '@': that is how Proxmox accounts are told apart). */
-export const LOCAL_USERNAME = /^[a-z0-9][a-z0-9._-]{0,63}$/i;
+import { localUsername } from '../lib/validators.js';
+import { parseInput } from '../lib/parse-input.js';
 
 export const createAdminInput = z.object({
-  username: z.string().trim().regex(LOCAL_USERNAME, 'use 1–64 letters, digits, dots, dashes or underscores'),
+  username: localUsername,
   password: z.string().min(MIN_PASSWORD_LENGTH, `must be at least ${MIN_PASSWORD_LENGTH} characters`).max(1024),
   email: z.email('must be an email address').optional(),
   displayName: z.string().trim().min(1).max(191).optional(),

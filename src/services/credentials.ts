@@ -1,9 +1,9 @@
-import type { Sequelize } from 'sequelize';
 import type { Credential, Models } from '../../models/index.js';
-import { changedFields, type AuditActor, type Auditor } from '../audit/index.js';
+import { changedFields } from '../audit/index.js';
 import { recordName, type InventoryKind, type InventoryRecord } from '../inventory/kinds.js';
 import { ConflictError, NotFoundError } from '../lib/errors.js';
-import { VaultError, type Vault } from '../lib/vault.js';
+import { VaultError } from '../lib/vault.js';
+import { inTransaction, type CommandContext } from './context.js';
 
 /**
  * The credential vault's commands: add, reveal, delete. The only code that opens a Credentials
@@ -11,13 +11,6 @@ import { VaultError, type Vault } from '../lib/vault.js';
  * kind.key, objectId the record's id) so it shows in that record's history, and it commits with
  * the change: a reveal whose audit row cannot be written reveals nothing.
  */
-
-export interface CredentialDeps {
-  models: Models;
-  sequelize: Sequelize;
-  auditor: Auditor;
-  vault: Vault;
-}
 
 /** The vault purposes (bound into each envelope, so one cannot be opened as the other). */
 export const SECRET_PURPOSE = 'credential-secret';
@@ -52,10 +45,10 @@ export async function findCredential(models: Models, kind: InventoryKind, record
 }
 
 /** Seals and stores a credential of `record`, audited `credential.create` (secrets masked). */
-export async function addCredential(deps: CredentialDeps, kind: InventoryKind, record: InventoryRecord, input: NewCredential, actor: AuditActor): Promise<Credential> {
-  const { vault } = deps;
-  return deps.sequelize.transaction(async (t) => {
-    const credential = await deps.models.Credential.create(
+export async function addCredential(cmd: CommandContext, kind: InventoryKind, record: InventoryRecord, input: NewCredential): Promise<Credential> {
+  const { vault } = cmd;
+  return inTransaction(cmd, async (t) => {
+    const credential = await cmd.models.Credential.create(
       {
         containerId: kind.credentialKey === 'containerId' ? record.id : null,
         virtualMachineId: kind.credentialKey === 'virtualMachineId' ? record.id : null,
@@ -64,12 +57,12 @@ export async function addCredential(deps: CredentialDeps, kind: InventoryKind, r
         secret: vault.seal(input.password, SECRET_PURPOSE),
         sshKey: input.sshKey ? vault.seal(input.sshKey, SSH_KEY_PURPOSE) : null,
         keyId: vault.keyId,
-        createdBy: actor.username,
+        createdBy: cmd.actor.username,
       },
       { transaction: t },
     );
     const after = { label: input.label, username: input.username, password: input.password, sshKey: input.sshKey ?? null };
-    await deps.auditor.record(actor, event(kind, record, 'credential.create', changedFields(null, after, AUDITED, SECRETS)), t);
+    await cmd.auditor.record(cmd.actor, event(kind, record, 'credential.create', changedFields(null, after, AUDITED, SECRETS)), t);
     return credential;
   });
 }
@@ -78,15 +71,15 @@ export async function addCredential(deps: CredentialDeps, kind: InventoryKind, r
  * Opens a credential for someone who asked for it on purpose. The audit row is written first, in a
  * transaction that must commit before the plaintext leaves this function.
  */
-export async function revealCredential(deps: CredentialDeps, kind: InventoryKind, record: InventoryRecord, credential: Credential, actor: AuditActor): Promise<RevealedCredential> {
-  const opened = await deps.sequelize.transaction(async (t) => {
-    await deps.auditor.record(actor, event(kind, record, 'credential.reveal', { label: { after: credential.label }, username: { after: credential.username } }), t);
+export async function revealCredential(cmd: CommandContext, kind: InventoryKind, record: InventoryRecord, credential: Credential): Promise<RevealedCredential> {
+  const opened = await inTransaction(cmd, async (t) => {
+    await cmd.auditor.record(cmd.actor, event(kind, record, 'credential.reveal', { label: { after: credential.label }, username: { after: credential.username } }), t);
     try {
       return {
         label: credential.label,
         username: credential.username,
-        password: deps.vault.open(credential.secret, SECRET_PURPOSE),
-        sshKey: credential.sshKey === null ? null : deps.vault.open(credential.sshKey, SSH_KEY_PURPOSE),
+        password: cmd.vault.open(credential.secret, SECRET_PURPOSE),
+        sshKey: credential.sshKey === null ? null : cmd.vault.open(credential.sshKey, SSH_KEY_PURPOSE),
       };
     } catch (err) {
       // A key removed from the configuration before `bin/rotate-key` ran, or a damaged row.
@@ -98,10 +91,10 @@ export async function revealCredential(deps: CredentialDeps, kind: InventoryKind
 }
 
 /** Deletes a credential, audited `credential.delete` with what it was (secrets masked). */
-export async function deleteCredential(deps: CredentialDeps, kind: InventoryKind, record: InventoryRecord, credential: Credential, actor: AuditActor): Promise<void> {
-  await deps.sequelize.transaction(async (t) => {
+export async function deleteCredential(cmd: CommandContext, kind: InventoryKind, record: InventoryRecord, credential: Credential): Promise<void> {
+  await inTransaction(cmd, async (t) => {
     const before = { label: credential.label, username: credential.username, password: credential.secret, sshKey: credential.sshKey };
     await credential.destroy({ transaction: t });
-    await deps.auditor.record(actor, event(kind, record, 'credential.delete', changedFields(before, null, AUDITED, SECRETS)), t);
+    await cmd.auditor.record(cmd.actor, event(kind, record, 'credential.delete', changedFields(before, null, AUDITED, SECRETS)), t);
   });
 }

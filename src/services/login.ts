@@ -1,10 +1,11 @@
 import type { Config } from '../../config/index.js';
 import type { Models, User } from '../../models/index.js';
 import type { Logger } from '../lib/logger.js';
-import { LoginThrottle } from '../lib/login-throttle.js';
-import { accountUsable } from '../policies/users.js';
+import { LoginThrottle } from './login-throttle.js';
+import { PROXMOX_REALM, splitAccountName } from '../lib/validators.js';
+import { accountUsable } from '../lib/current-user.js';
 import { ACCOUNT_DISABLED, authenticateLocal, LOGIN_FAILED } from './authenticateLocal.js';
-import { ProxmoxLogin, REALM_RE } from './proxmoxLogin.js';
+import { ProxmoxLogin } from './proxmoxLogin.js';
 
 /** The realm value of Berth's own accounts on the login form. */
 export const LOCAL_REALM = 'local';
@@ -31,9 +32,7 @@ export function realmTried(realm: string): string {
 
 /** Splits the form's username and realm into the account's name and realm. */
 export function parseAccount(username: string, realm?: string): { name: string; realm: string } {
-  const at = username.lastIndexOf('@');
-  if (at > 0) return { name: username.slice(0, at), realm: username.slice(at + 1) };
-  return { name: username, realm: realm || LOCAL_REALM };
+  return splitAccountName(username, realm || LOCAL_REALM);
 }
 
 /**
@@ -58,7 +57,7 @@ export class LoginService {
     const { name, realm } = parseAccount(attempt.username, attempt.realm);
     const invalid = (field: string, message: string): LoginOutcome => ({ ok: false, status: 422, message, fields: { [field]: message } });
     const isLocal = realm === LOCAL_REALM;
-    if (!isLocal && !REALM_RE.test(realm)) return invalid('realm', 'Unknown realm.');
+    if (!isLocal && !PROXMOX_REALM.test(realm)) return invalid('realm', 'Unknown realm.');
     if (!isLocal && !this.proxmox.configured) return invalid('realm', `Unknown realm '${realm}': this Berth has no Proxmox node configured.`);
     if (!(isLocal ? LOCAL_USER_RE : PVE_USER_RE).test(name)) {
       return invalid('username', 'Usernames are letters, digits, dots, dashes and underscores.');

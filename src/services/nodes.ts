@@ -1,18 +1,24 @@
-import { UniqueConstraintError, type Sequelize, type Transaction } from 'sequelize';
+import { UniqueConstraintError, type Transaction } from 'sequelize';
 import type { Config } from '../../config/index.js';
 import type { Models, Node } from '../../models/index.js';
-import { changedFields, type AuditActor, type Auditor } from '../audit/index.js';
+import { changedFields } from '../audit/index.js';
 import { ConflictError, ValidationError } from '../lib/errors.js';
 import { createProxmoxClient, isProxmoxError, type ProxmoxClient } from '../lib/proxmox/index.js';
 import type { Vault } from '../lib/vault.js';
-import type { NodeInput } from '../routes/nodes.schema.js';
+import { inTransaction, type CommandContext } from './context.js';
 
-/** What node commands need. */
-export interface NodeDeps {
-  models: Models;
-  sequelize: Sequelize;
-  auditor: Auditor;
-  vault: Vault;
+/**
+ * A node's fields as the commands take them (src/routes/nodes.schema.ts parses them): absent keeps
+ * the stored value, null clears an optional one.
+ */
+export interface NodeInput {
+  name?: string;
+  apiUrl?: string;
+  tlsVerify?: boolean;
+  tlsFingerprint?: string | null;
+  apiTokenId?: string | null;
+  /** The plaintext secret, sealed before it is stored. */
+  apiTokenSecret?: string;
 }
 
 /** The audited columns; the token secret is masked (the trail says it changed, never what it is). */
@@ -23,8 +29,8 @@ const WHERE_THE_TOKEN_GOES = ['apiUrl', 'tlsVerify', 'tlsFingerprint'] as const;
 /** The vault purpose bound to node token secrets. */
 export const NODE_TOKEN_PURPOSE = 'node-token';
 
-const audit = (deps: NodeDeps, actor: AuditActor, verb: string, node: Node, before: Node['_attributes'] | null, after: Node['_attributes'] | null, t: Transaction) =>
-  deps.auditor.record(actor, { action: `node.${verb}`, objectType: 'node', objectId: node.id, objectLabel: node.name, changes: changedFields(before, after, AUDITED, SECRETS) }, t);
+const audit = (cmd: CommandContext, verb: string, node: Node, before: Node['_attributes'] | null, after: Node['_attributes'] | null, t: Transaction) =>
+  cmd.auditor.record(cmd.actor, { action: `node.${verb}`, objectType: 'node', objectId: node.id, objectLabel: node.name, changes: changedFields(before, after, AUDITED, SECRETS) }, t);
 
 async function assertNameFree(models: Models, name: string | undefined, excludeId: number | null, t: Transaction): Promise<void> {
   if (name === undefined) return;
@@ -33,9 +39,9 @@ async function assertNameFree(models: Models, name: string | undefined, excludeI
 }
 
 /** Runs `work` in a transaction; a unique clash that slipped past the check becomes the same 409. */
-async function write<T>(deps: NodeDeps, work: (t: Transaction) => Promise<T>): Promise<T> {
+async function write<T>(cmd: CommandContext, work: (t: Transaction) => Promise<T>): Promise<T> {
   try {
-    return await deps.sequelize.transaction(work);
+    return await inTransaction(cmd, work);
   } catch (err) {
     if (err instanceof UniqueConstraintError) throw new ConflictError('That node is already registered.', { name: 'A node with this name is already registered.' });
     throw err;
@@ -43,12 +49,12 @@ async function write<T>(deps: NodeDeps, work: (t: Transaction) => Promise<T>): P
 }
 
 /** The columns to write for `input`: the secret sealed, a cleared token id taking its secret along. */
-function columns(deps: NodeDeps, input: NodeInput, current: Node | null): Partial<Node['_attributes']> {
+function columns(vault: Vault, input: NodeInput, current: Node | null): Partial<Node['_attributes']> {
   const out: Partial<Node['_attributes']> = {};
   for (const key of ['name', 'apiUrl', 'tlsVerify', 'tlsFingerprint', 'apiTokenId'] as const) {
     if (input[key] !== undefined) (out as Record<string, unknown>)[key] = input[key];
   }
-  if (input.apiTokenSecret !== undefined) out.apiTokenSecret = deps.vault.seal(input.apiTokenSecret, NODE_TOKEN_PURPOSE);
+  if (input.apiTokenSecret !== undefined) out.apiTokenSecret = vault.seal(input.apiTokenSecret, NODE_TOKEN_PURPOSE);
   const tokenId = out.apiTokenId !== undefined ? out.apiTokenId : current?.apiTokenId ?? null;
   const secret = out.apiTokenSecret !== undefined ? out.apiTokenSecret : current?.apiTokenSecret ?? null;
   if (tokenId === null && secret !== null) {
@@ -66,12 +72,12 @@ function columns(deps: NodeDeps, input: NodeInput, current: Node | null): Partia
 }
 
 /** Registers a node; the token secret is sealed, and the event audited, in one transaction. */
-export async function createNode(deps: NodeDeps, input: NodeInput, actor: AuditActor): Promise<Node> {
-  const values = columns(deps, input, null);
-  return write(deps, async (t) => {
-    await assertNameFree(deps.models, values.name, null, t);
-    const node = await deps.models.Node.create(values as Node['_creationAttributes'], { transaction: t });
-    await audit(deps, actor, 'create', node, null, node.get(), t);
+export async function createNode(cmd: CommandContext, input: NodeInput): Promise<Node> {
+  const values = columns(cmd.vault, input, null);
+  return write(cmd, async (t) => {
+    await assertNameFree(cmd.models, values.name, null, t);
+    const node = await cmd.models.Node.create(values as Node['_creationAttributes'], { transaction: t });
+    await audit(cmd, 'create', node, null, node.get(), t);
     return node;
   });
 }
@@ -80,14 +86,14 @@ export async function createNode(deps: NodeDeps, input: NodeInput, actor: AuditA
  * Applies `input` (absent or blank secret: kept, except across a change of API URL or TLS settings,
  * which needs the secret again) and audits the changed fields.
  */
-export async function updateNode(deps: NodeDeps, node: Node, input: NodeInput, actor: AuditActor): Promise<Node> {
-  const values = columns(deps, input, node);
-  return write(deps, async (t) => {
-    await assertNameFree(deps.models, values.name, node.id, t);
+export async function updateNode(cmd: CommandContext, node: Node, input: NodeInput): Promise<Node> {
+  const values = columns(cmd.vault, input, node);
+  return write(cmd, async (t) => {
+    await assertNameFree(cmd.models, values.name, node.id, t);
     const before = { ...node.get() };
     await node.update(values, { transaction: t });
     const changes = changedFields(before, node.get(), AUDITED, SECRETS);
-    if (Object.keys(changes).length) await audit(deps, actor, 'update', node, before, node.get(), t);
+    if (Object.keys(changes).length) await audit(cmd, 'update', node, before, node.get(), t);
     return node;
   });
 }
@@ -102,16 +108,16 @@ export async function nodeReferences(models: Models, nodeId: number, transaction
 }
 
 /** Deletes a node that no container or VM references (409 naming the count otherwise). */
-export async function deleteNode(deps: NodeDeps, node: Node, actor: AuditActor): Promise<void> {
-  await write(deps, async (t) => {
-    const refs = await nodeReferences(deps.models, node.id, t);
+export async function deleteNode(cmd: CommandContext, node: Node): Promise<void> {
+  await write(cmd, async (t) => {
+    const refs = await nodeReferences(cmd.models, node.id, t);
     if (refs.containers || refs.vms) {
       const parts = [refs.containers && `${refs.containers} container${refs.containers === 1 ? '' : 's'}`, refs.vms && `${refs.vms} VM${refs.vms === 1 ? '' : 's'}`].filter(Boolean);
       throw new ConflictError(`${node.name} is still used by ${parts.join(' and ')}; move or delete them first.`);
     }
     const before = { ...node.get() };
     await node.destroy({ transaction: t });
-    await audit(deps, actor, 'delete', node, before, null, t);
+    await audit(cmd, 'delete', node, before, null, t);
   });
 }
 

@@ -1,11 +1,12 @@
-import { Op, type Sequelize, type Transaction } from 'sequelize';
+import { Op, type Transaction } from 'sequelize';
 import type { Config } from '../../config/index.js';
 import type { Models, User } from '../../models/index.js';
-import { MASK, type AuditActor, type Auditor } from '../audit/index.js';
+import { MASK } from '../audit/index.js';
 import { hashPassword, verifyPassword } from '../lib/passwords.js';
 import { generateSetupToken, hashSetupToken, tokenKeys } from '../lib/tokens.js';
 import { NotFoundError, ValidationError } from '../lib/errors.js';
-import { accountUsable } from '../policies/users.js';
+import { accountUsable } from '../lib/current-user.js';
+import { inTransaction, type CommandContext } from './context.js';
 
 /**
  * Opens a one-time set-password link for a local user (approval, admin reset): only the token's
@@ -26,12 +27,6 @@ export async function userForPasswordToken(models: Models, config: Config, token
   return user && accountUsable(user) ? user : null;
 }
 
-export interface PasswordDeps {
-  models: Models;
-  sequelize: Sequelize;
-  auditor: Auditor;
-}
-
 /** What a holder of a used, expired or unknown set-password link is told. */
 export const LINK_CLOSED_MESSAGE = 'This link is invalid, was already used, or has expired. Ask an administrator for a new one.';
 
@@ -43,30 +38,33 @@ export const LINK_CLOSED_MESSAGE = 'This link is invalid, was already used, or h
  * statement, so of two requests racing with one link exactly one sets the password (NotFoundError
  * for the other).
  */
-export async function setPassword(deps: PasswordDeps, user: User, password: string, actor: AuditActor, action = 'user.password-set', linkHash?: string): Promise<void> {
+export async function setPassword(cmd: CommandContext, user: User, password: string, action = 'user.password-set', linkHash?: string): Promise<void> {
   const passwordHash = await hashPassword(password);
   const hadPassword = user.passwordHash !== null;
-  await deps.sequelize.transaction(async (transaction) => {
+  await inTransaction(cmd, async (transaction) => {
     const where = linkHash ? { id: user.id, passwordSetupHash: linkHash, passwordSetupExpiresAt: { [Op.gt]: new Date() } } : { id: user.id };
-    const [written] = await deps.models.User.update({ passwordHash, passwordChangedAt: new Date(), passwordSetupHash: null, passwordSetupExpiresAt: null }, { where, transaction });
+    const [written] = await cmd.models.User.update({ passwordHash, passwordChangedAt: new Date(), passwordSetupHash: null, passwordSetupExpiresAt: null }, { where, transaction });
     if (!written) throw new NotFoundError(linkHash ? LINK_CLOSED_MESSAGE : 'No such user.');
     await user.reload({ transaction });
-    await deps.models.Session.destroy({ where: { userId: user.id }, transaction });
+    await cmd.models.Session.destroy({ where: { userId: user.id }, transaction });
     const changes = { password: { before: hadPassword ? MASK : null, after: MASK } };
-    await deps.auditor.record(actor, { action, objectType: 'user', objectId: user.id, objectLabel: user.username, changes }, transaction);
+    await cmd.auditor.record(cmd.actor, { action, objectType: 'user', objectId: user.id, objectLabel: user.username, changes }, transaction);
   });
 }
 
-/** Sets the password of the user a set-password link belongs to, closing the link (it works once). */
-export async function setPasswordFromLink(deps: PasswordDeps, user: User, password: string, actor: AuditActor): Promise<void> {
+/**
+ * Sets the password of the user a set-password link belongs to, closing the link (it works once).
+ * The actor is whoever is logged in (usually nobody): the link's holder is not known to be its user.
+ */
+export async function setPasswordFromLink(cmd: CommandContext, user: User, password: string): Promise<void> {
   if (!user.passwordSetupHash) throw new NotFoundError(LINK_CLOSED_MESSAGE);
-  await setPassword(deps, user, password, actor, 'user.password-set', user.passwordSetupHash);
+  await setPassword(cmd, user, password, 'user.password-set', user.passwordSetupHash);
 }
 
 /** A local user changing their own password: the current one must be right. */
-export async function changeOwnPassword(deps: PasswordDeps, user: User, current: string, next: string, actor: AuditActor): Promise<void> {
+export async function changeOwnPassword(cmd: CommandContext, user: User, current: string, next: string): Promise<void> {
   if (!(await verifyPassword(user.passwordHash, current))) {
     throw new ValidationError('Your current password is not right.', { currentPassword: 'Not your current password.' });
   }
-  await setPassword(deps, user, next, actor, 'user.password-change');
+  await setPassword(cmd, user, next, 'user.password-change');
 }

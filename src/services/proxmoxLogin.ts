@@ -2,9 +2,8 @@ import fs from 'node:fs';
 import type { Config } from '../../config/index.js';
 import { authenticateUser, isProxmoxError, listRealms, ProxmoxAuthError, ProxmoxTfaRequiredError, type ProxmoxClientOptions } from '../lib/proxmox/index.js';
 import type { Logger } from '../lib/logger.js';
+import { PROXMOX_REALM } from '../lib/validators.js';
 
-/** Proxmox realm ids as pveum accepts them. */
-export const REALM_RE = /^[A-Za-z][A-Za-z0-9.\-_]{1,31}$/;
 /** Used for the login form when the node's realm list cannot be read. */
 const FALLBACK_REALMS = [{ realm: 'pam', comment: 'Linux PAM standard authentication' }, { realm: 'pve', comment: 'Proxmox VE authentication server' }];
 const REALMS_TTL_MS = 5 * 60_000;
@@ -62,7 +61,7 @@ export class ProxmoxLogin {
       // The client's realm read needs no login and uses the same TLS trust (CA, fingerprint pin) as logins.
       const list = await listRealms({ ...this.nodeOptions(), timeoutMs: Math.min(this.config.PROXMOX_TIMEOUT_MS, 5000) });
       realms = list
-        .filter((r) => typeof r.realm === 'string' && REALM_RE.test(r.realm))
+        .filter((r) => typeof r.realm === 'string' && PROXMOX_REALM.test(r.realm))
         .map((r) => ({ realm: r.realm, comment: typeof r.comment === 'string' ? r.comment : r.realm, default: Number(r.default) === 1 }));
     } catch (err) {
       this.logger.warn({ reason: (err as Error).message }, 'could not read the Proxmox realm list');

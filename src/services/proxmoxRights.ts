@@ -1,4 +1,4 @@
-import { Op } from 'sequelize';
+import { Op, type Sequelize, type Transaction } from 'sequelize';
 import type { Config } from '../../config/index.js';
 import type { Models, Node, User } from '../../models/index.js';
 import type { AuditActor, Auditor } from '../audit/index.js';
@@ -13,6 +13,8 @@ export type RightsConfig = Pick<
 
 export interface ProxmoxRightsDeps {
   models: Models;
+  /** Each change to a user and its audit event commit together. */
+  sequelize: Sequelize;
   config: RightsConfig;
   vault: Vault;
   /** Where failures to read Proxmox and rights changes are reported (the app's logger, a job's stderr). */
@@ -90,16 +92,23 @@ export class ProxmoxRights {
     const usable = pve && Number(pve.enable ?? 1) === 1 && !(pve.expire && pve.expire > 0 && pve.expire * 1000 <= now.getTime());
     if (!usable) {
       const changes = { disabled: { before: user.disabled, after: true }, proxmoxAdmin: { before: user.proxmoxAdmin, after: false } };
-      await user.update({ disabled: true, proxmoxAdmin: false, proxmoxCheckedAt: now });
-      await this.deps.models.Session.destroy({ where: { userId: user.id } });
-      await this.record(actor, user, 'user.proxmox-disable', changes, pve ? 'disabled or expired in Proxmox' : 'no longer in Proxmox');
+      await this.deps.sequelize.transaction(async (transaction) => {
+        await user.update({ disabled: true, proxmoxAdmin: false, proxmoxCheckedAt: now }, { transaction });
+        await this.deps.models.Session.destroy({ where: { userId: user.id }, transaction });
+        await this.record(actor, user, 'user.proxmox-disable', changes, pve ? 'disabled or expired in Proxmox' : 'no longer in Proxmox', transaction);
+      });
       return 'disabled';
     }
     const isAdmin = pve.groups.includes(this.deps.config.PROXMOX_ADMIN_GROUP);
     const before = user.proxmoxAdmin;
-    await user.update({ proxmoxAdmin: isAdmin, proxmoxCheckedAt: now });
-    if (before === isAdmin) return 'unchanged';
-    await this.record(actor, user, isAdmin ? 'user.proxmox-promote' : 'user.proxmox-demote', { proxmoxAdmin: { before, after: isAdmin } }, `group ${this.deps.config.PROXMOX_ADMIN_GROUP}`);
+    if (before === isAdmin) {
+      await user.update({ proxmoxCheckedAt: now });
+      return 'unchanged';
+    }
+    await this.deps.sequelize.transaction(async (transaction) => {
+      await user.update({ proxmoxAdmin: isAdmin, proxmoxCheckedAt: now }, { transaction });
+      await this.record(actor, user, isAdmin ? 'user.proxmox-promote' : 'user.proxmox-demote', { proxmoxAdmin: { before, after: isAdmin } }, `group ${this.deps.config.PROXMOX_ADMIN_GROUP}`, transaction);
+    });
     return isAdmin ? 'promoted' : 'demoted';
   }
 
@@ -112,14 +121,16 @@ export class ProxmoxRights {
     const limit = this.recheckMs + this.deps.config.PROXMOX_ADMIN_GRACE_MINUTES * 60_000;
     if (!user.proxmoxAdmin || (since && now.getTime() - since.getTime() <= limit)) return 'unavailable';
     // proxmoxCheckedAt stays old, so the next request tries again and restores admin once Proxmox answers.
-    await user.update({ proxmoxAdmin: false });
-    await this.record(actor, user, 'user.proxmox-demote', { proxmoxAdmin: { before: true, after: false } }, 'Proxmox unreachable past the grace period');
+    await this.deps.sequelize.transaction(async (transaction) => {
+      await user.update({ proxmoxAdmin: false }, { transaction });
+      await this.record(actor, user, 'user.proxmox-demote', { proxmoxAdmin: { before: true, after: false } }, 'Proxmox unreachable past the grace period', transaction);
+    });
     return 'admin-expired';
   }
 
-  private async record(actor: AuditActor, user: User, action: string, changes: Record<string, { before: unknown; after: unknown }>, why: string): Promise<void> {
+  private async record(actor: AuditActor, user: User, action: string, changes: Record<string, { before: unknown; after: unknown }>, why: string, transaction: Transaction): Promise<void> {
     this.deps.logger.warn({ userId: user.id, username: user.username, action, why }, 'Proxmox rights changed');
-    await this.deps.auditor?.record(actor, { action, objectType: 'user', objectId: user.id, objectLabel: user.username, changes });
+    await this.deps.auditor?.record(actor, { action, objectType: 'user', objectId: user.id, objectLabel: user.username, changes }, transaction);
   }
 
   /** One read shared by concurrent callers; after a failure, requests skip Proxmox for a while. */

@@ -1,8 +1,8 @@
 import { Op, type Sequelize, type Transaction } from 'sequelize';
-import type { Models } from '../../models/index.js';
-import type { Auditor } from '../audit/index.js';
 import { Vault, VaultError } from '../lib/vault.js';
+import { inTransaction, type CommandContext } from './context.js';
 import { SECRET_PURPOSE, SSH_KEY_PURPOSE } from './credentials.js';
+import { NODE_TOKEN_PURPOSE } from './nodes.js';
 
 /**
  * Re-seals every vault value that an old key sealed with the current key (bin/rotate-key). Rows are
@@ -11,13 +11,6 @@ import { SECRET_PURPOSE, SSH_KEY_PURPOSE } from './credentials.js';
  * A value whose key is not configured at all (or that does not authenticate) is left untouched and
  * reported: destroying it would lose the secret for good.
  */
-
-export interface RotateDeps {
-  models: Models;
-  sequelize: Sequelize;
-  vault: Vault;
-  auditor?: Auditor;
-}
 
 export interface Unreadable {
   table: 'Credentials' | 'Nodes';
@@ -54,13 +47,13 @@ function reseal(vault: Vault, sealed: string, purpose: string, onFail: (reason: 
  * Rotates (or, with `check`, only counts) every Credentials.secret/sshKey and Nodes.apiTokenSecret
  * not sealed with the current key. A real run records one `vault.rotate` audit event with the counts.
  */
-export async function rotateKeys(deps: RotateDeps, options: { check?: boolean } = {}): Promise<RotationResult> {
-  const { models, sequelize, vault } = deps;
+export async function rotateKeys(cmd: CommandContext, options: { check?: boolean } = {}): Promise<RotationResult> {
+  const { models, sequelize, vault } = cmd;
   const result: RotationResult = { keyId: vault.keyId, credentials: 0, nodeTokens: 0, unreadable: [] };
   const old = (sealed: string | null): sealed is string => sealed !== null && vault.needsRotation(sealed);
 
   // Credentials: the secret and the optional SSH key rotate together (they share the row's keyId).
-  await inBatches(sequelize, async (afterId, t) => {
+  await inBatches(cmd, async (afterId, t) => {
     const rows = await models.Credential.findAll({ where: { id: { [Op.gt]: afterId } }, order: [['id', 'ASC']], limit: BATCH_SIZE, transaction: t, lock: lockRows(sequelize, options) });
     for (const row of rows) {
       if (!old(row.secret) && !old(row.sshKey)) continue;
@@ -78,12 +71,12 @@ export async function rotateKeys(deps: RotateDeps, options: { check?: boolean } 
     return rows.at(-1)?.id;
   });
 
-  await inBatches(sequelize, async (afterId, t) => {
+  await inBatches(cmd, async (afterId, t) => {
     const rows = await models.Node.findAll({ where: { id: { [Op.gt]: afterId } }, order: [['id', 'ASC']], limit: BATCH_SIZE, transaction: t, lock: lockRows(sequelize, options) });
     for (const row of rows) {
       if (!old(row.apiTokenSecret)) continue;
       const sealed = row.apiTokenSecret;
-      const secret = reseal(vault, sealed, 'node-token', (reason) => result.unreadable.push({ table: 'Nodes', id: row.id, keyId: Vault.keyIdOfSealed(sealed), reason }));
+      const secret = reseal(vault, sealed, NODE_TOKEN_PURPOSE, (reason) => result.unreadable.push({ table: 'Nodes', id: row.id, keyId: Vault.keyIdOfSealed(sealed), reason }));
       if (secret === null) continue;
       result.nodeTokens++;
       if (!options.check) await row.update({ apiTokenSecret: secret }, { transaction: t });
@@ -91,10 +84,10 @@ export async function rotateKeys(deps: RotateDeps, options: { check?: boolean } 
     return rows.at(-1)?.id;
   });
 
-  if (!options.check && deps.auditor) {
-    await sequelize.transaction((t) =>
-      deps.auditor!.record(
-        { username: null },
+  if (!options.check) {
+    await inTransaction(cmd, (t) =>
+      cmd.auditor.record(
+        cmd.actor,
         {
           action: 'vault.rotate',
           objectType: 'vault',
@@ -110,10 +103,10 @@ export async function rotateKeys(deps: RotateDeps, options: { check?: boolean } 
 }
 
 /** Runs `batch(afterId)` in one transaction per batch until it returns no last id. */
-async function inBatches(sequelize: Sequelize, batch: (afterId: number, t: Transaction) => Promise<number | undefined>): Promise<void> {
+async function inBatches(cmd: CommandContext, batch: (afterId: number, t: Transaction) => Promise<number | undefined>): Promise<void> {
   let afterId = 0;
   for (;;) {
-    const last = await sequelize.transaction((t) => batch(afterId, t));
+    const last = await inTransaction(cmd, (t) => batch(afterId, t));
     if (last === undefined) return;
     afterId = last;
   }

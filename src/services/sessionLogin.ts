@@ -1,6 +1,7 @@
 import type { Request } from 'express';
 import type { User } from '../../models/index.js';
-import { presentUser } from '../presenters/user.js';
+import { presentUser } from '../lib/current-user.js';
+import type { CommandContext, Requester } from './context.js';
 
 const regenerate = (req: Request) => new Promise<void>((resolve, reject) => req.session.regenerate((err) => (err ? reject(err) : resolve())));
 const save = (req: Request) => new Promise<void>((resolve, reject) => req.session.save((err) => (err ? reject(err) : resolve())));
@@ -38,3 +39,25 @@ export async function rotateSession(req: Request, isAdmin: boolean): Promise<voi
 export async function endSession(req: Request): Promise<void> {
   await new Promise<void>((resolve, reject) => req.session.destroy((err) => (err ? reject(err) : resolve())));
 }
+
+/**
+ * The session.* audit events. Not in a transaction: the session row itself is written by the session
+ * store. The password is never part of an event.
+ */
+export const sessionAudit = {
+  /** A login that succeeded: the actor is the user who just logged in. */
+  login(cmd: CommandContext, user: Pick<User, 'id' | 'username'>) {
+    return cmd.auditor.record({ ...cmd.actor, username: user.username }, { action: 'session.login', objectType: 'session', objectId: user.id, objectLabel: user.username });
+  },
+  /**
+   * A login the throttle counts (wrong password, unknown user): by nobody, naming the username tried.
+   * Locked-out attempts (429) are not recorded, so a guesser cannot grow the table.
+   */
+  loginFailed(cmd: CommandContext, username: string) {
+    return cmd.auditor.record({ ...cmd.actor, username: null }, { action: 'session.login-failed', objectType: 'session', objectLabel: username });
+  },
+  /** A signed-in user logging out. */
+  logout(cmd: CommandContext, user: Requester) {
+    return cmd.auditor.record(cmd.actor, { action: 'session.logout', objectType: 'session', objectId: user.id, objectLabel: user.username });
+  },
+};

@@ -1,5 +1,5 @@
 import 'express-session';
-import type { CurrentUser } from '../presenters/user.js';
+import type { CurrentUser } from '../lib/current-user.js';
 
 declare module 'express-session' {
   interface SessionData {

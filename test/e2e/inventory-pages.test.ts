@@ -16,10 +16,10 @@ describe('pages in Chromium: the container inventory', function () {
     const { user, password } = await createUser();
     const tag = `e2e${crypto.randomBytes(3).toString('hex')}`;
     const node = await createNode();
-    const wanted = await createContainer({ username: user.username, tags: `${tag},web`, nodeId: node.id, containerId: 4242, purpose: 'the one we look for', status: 'running' });
+    const wanted = await createContainer({ username: user.username, tags: `${tag},web`, nodeId: node.id, vmid: 4242, purpose: 'the one we look for', status: 'running' });
     await createContainer({ username: user.username, tags: `${tag},db` });
     await createContainer({ username: user.username, tags: 'other' });
-    const { password: secret } = await createCredential('container', wanted.id, { label: 'root', username: 'root' });
+    const { password: secret } = await createCredential({ containerId: wanted.id, label: 'root', username: 'root' });
 
     const { page, problems } = await loggedInPage(site, user.username, password);
 

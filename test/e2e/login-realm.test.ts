@@ -3,7 +3,7 @@ import type { Express } from 'express';
 import { createUser } from '../factories/users.js';
 import { buildApp, type BuiltApp } from '../integration/accounts/build-app.js';
 import { useBrowserSite } from '../support/browser.js';
-import { testContext } from '../support/context.js';
+import { clearLoginFailures } from '../support/login.js';
 import { startSim, type StartedSim } from '../support/pve-sim.js';
 
 describe('pages in Chromium: login with Proxmox configured', function () {
@@ -13,7 +13,7 @@ describe('pages in Chromium: login with Proxmox configured', function () {
   const fixture = {} as { app: Express };
   // Registered before useBrowserSite's hook, so the app exists when it is served.
   beforeEach(async () => {
-    await testContext().db.models.RateLimit.destroy({ where: {} });
+    await clearLoginFailures('alice@pve');
     sim = await startSim();
     built = buildApp({ PROXMOX_URL: sim.url });
     fixture.app = built.app;

@@ -1,27 +1,35 @@
 import crypto from 'node:crypto';
-import type { Role, User } from '../../models/index.js';
+import type { CreationAttributes } from 'sequelize';
+import type { User } from '../../models/index.js';
 import { hashPassword } from '../../src/lib/passwords.js';
 import { testContext } from '../support/context.js';
+import { withoutUndefined } from './overrides.js';
 
 export interface BuiltUser {
   user: User;
   password: string;
 }
 
+/** User attributes a test may set; `password` is plain, hashed here. */
+export type UserOverrides = Partial<Omit<CreationAttributes<User>, 'passwordHash'>> & { password?: string };
+
 /** Creates a local user with a known password; unique username unless one is given. */
-export async function createUser(overrides: { username?: string; role?: Role; disabled?: boolean; password?: string } = {}): Promise<BuiltUser> {
-  const password = overrides.password ?? `pw-${crypto.randomBytes(9).toString('base64url')}`;
+export async function createUser(overrides: UserOverrides = {}): Promise<BuiltUser> {
+  const { password: chosen, ...attributes } = withoutUndefined(overrides);
+  const password = chosen ?? `pw-${crypto.randomBytes(9).toString('base64url')}`;
   const user = await testContext().db.models.User.create({
-    username: overrides.username ?? `user-${crypto.randomBytes(4).toString('hex')}`,
+    username: `user-${crypto.randomBytes(4).toString('hex')}`,
     realm: 'local',
-    role: overrides.role ?? 'user',
-    disabled: overrides.disabled ?? false,
+    role: 'user',
+    disabled: false,
     displayName: null,
     email: null,
-    passwordHash: await hashPassword(password),
     lastLoginAt: null,
+    ...attributes,
+    passwordHash: await hashPassword(password),
   });
   return { user, password };
 }
 
-export const createAdminUser = (overrides: { username?: string } = {}) => createUser({ ...overrides, role: 'admin' });
+/** Creates a local admin; see createUser. */
+export const createAdminUser = (overrides: UserOverrides = {}) => createUser({ ...overrides, role: 'admin' });

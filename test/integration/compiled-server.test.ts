@@ -69,6 +69,10 @@ describe('the compiled server from a fresh checkout', function () {
   it('bin/create-admin and dist/server.js share <checkout>/data, created private; nothing lands in dist/', async () => {
     // bin/ shims run the compiled script when dist/ is current.
     expect((await run(checkout, process.execPath, ['bin/build.js', '--check'], env())).code).to.equal(0);
+    // The Proxmox VE simulator and the demo that starts it are development tools: they never ship.
+    const built = fs.readdirSync(path.join(checkout, 'dist'), { recursive: true }).map(String);
+    expect(built.filter((f) => /pve-sim|^tools\/|^bin\/demo\./.test(f)), 'development tools in dist/').to.deep.equal([]);
+    expect(built, 'the build itself').to.include('server.js');
     const created = await run(checkout, 'bin/create-admin', ['--username', admin, '--password-stdin'], env(), password + '\n');
     expect(created.code, created.stderr).to.equal(0);
     expect(created.stdout).to.contain(`Created administrator '${admin}'.`);

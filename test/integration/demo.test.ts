@@ -153,7 +153,7 @@ describe('npm run demo', function () {
       expect(demo.lines.filter((l) => l.trimStart().startsWith('{')), 'JSON log lines on the console').to.deep.equal([]);
       await request(demo.sim).get('/api2/json/version').expect(401);
 
-      // The simulator's guests are in the lists with owners, tags, purpose and expiry; one has a credential.
+      // The simulator's machines are in the lists with owners, tags, purpose and expiry; one has a credential.
       const admin = await logIn(demo.url, 'admin', demo.password);
       const containersPage = (await admin.get('/containers').expect(200)).text;
       for (const text of ['web01', 'build01', 'db01', 'alice@pve', 'bob@pve', 'postgres']) expect(containersPage).to.include(text);
@@ -224,7 +224,7 @@ describe('npm run demo', function () {
     let code: number | null;
     try {
       expect(second.password).to.equal(first.password);
-      expect(second.lines.find((l) => l.startsWith('Inventory:'))).to.equal('Inventory: 3 containers, 2 VMs in the inventory; last sync saw 5 guests.');
+      expect(second.lines.find((l) => l.startsWith('Inventory:'))).to.equal('Inventory: 3 containers, 2 VMs in the inventory; last sync saw 5 machines.');
       const admin = await logIn(second.url, 'admin', second.password);
       expect((await admin.get('/containers').set('Accept', 'application/json').expect(200)).body.containers).to.have.length(3);
       // The nodes now point at this run's simulator: a sync through the job runner succeeds.

@@ -1,8 +1,11 @@
 import { expect } from 'chai';
 import request from 'supertest';
+import { createApp } from '../../src/app.js';
+import { createLogger } from '../../src/lib/logger.js';
 import { createUser } from '../factories/users.js';
 import { useApp } from '../support/app.js';
-import { testContext } from '../support/context.js';
+import { testConfig, testContext } from '../support/context.js';
+import { withFreshDatabase } from '../support/databases.js';
 import { csrfFrom, csrfToken, login } from '../support/login.js';
 
 const sessionId = (res: request.Response) => /berth\.sid=([^;]+)/.exec(String(res.headers['set-cookie']))?.[1];
@@ -11,12 +14,17 @@ describe('local login and sessions', () => {
   const fixture = useApp();
 
   it('shows how to create the first admin on a fresh install', async () => {
-    const { User, Session } = testContext().db.models;
-    await Session.destroy({ where: {} });
-    await User.destroy({ where: {} });
-    const res = await request(fixture.app).get('/login').expect(200);
-    expect(res.text).to.contain('bin/create-admin --username admin');
-    expect(res.text).not.to.contain('name="password"');
+    // A database with no user at all: its own, so the run's users stay.
+    await withFreshDatabase(async (db, config) => {
+      const { app, stop } = createApp({ config, logger: createLogger('silent'), sequelize: db.sequelize, models: db.models });
+      try {
+        const res = await request(app).get('/login').expect(200);
+        expect(res.text).to.contain('bin/create-admin --username admin');
+        expect(res.text).not.to.contain('name="password"');
+      } finally {
+        await stop();
+      }
+    });
   });
 
   it('logs in with a good password, on a new session id, and shows the dashboard', async () => {
@@ -104,9 +112,6 @@ describe('local login and sessions', () => {
   });
 
   it('marks the cookie Secure behind a trusted TLS proxy', async () => {
-    const { createApp } = await import('../../src/app.js');
-    const { createLogger } = await import('../../src/lib/logger.js');
-    const { testConfig } = await import('../support/context.js');
     const config = testConfig(testContext().scratch.url, { TRUST_PROXY: '1' });
     const { app, stop } = createApp({ config, logger: createLogger('silent'), sequelize: testContext().db.sequelize, models: testContext().db.models });
     try {

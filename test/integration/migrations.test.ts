@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { UniqueConstraintError } from 'sequelize';
 import { createSequelize } from '../../src/lib/db/connect.js';
-import { openDatabase } from '../../src/lib/db/index.js';
+import { openDatabase } from '../../src/database.js';
 import { createMigrator } from '../../src/lib/db/migrator.js';
 import { initModels } from '../../models/index.js';
 import { testConfig, testContext } from '../support/context.js';
@@ -61,16 +61,16 @@ describe('migrations', () => {
       const { Node, Container, Service } = db.models;
       const node = await Node.create({ name: 'pve1', apiUrl: 'https://pve1:8006', tlsFingerprint: null, apiTokenId: null, apiTokenSecret: null });
       const base = { username: 'alice', osRelease: 'debian-12', nodeId: node.id, expiresAt: null, purpose: null, notes: null, tags: null };
-      const c1 = await Container.create({ ...base, hostname: 'a.example.org', containerId: 101, macAddress: 'BC:24:11:00:00:01', ipv4Address: '10.0.0.1' });
+      const c1 = await Container.create({ ...base, hostname: 'a.example.org', vmid: 101, macAddress: 'BC:24:11:00:00:01', ipv4Address: '10.0.0.1' });
       const clash = (fields: Record<string, unknown>) =>
-        Container.create({ ...base, hostname: 'b.example.org', containerId: 102, macAddress: 'BC:24:11:00:00:02', ipv4Address: '10.0.0.2', ...fields });
-      for (const fields of [{ hostname: 'a.example.org' }, { containerId: 101 }, { macAddress: 'BC:24:11:00:00:01' }, { ipv4Address: '10.0.0.1' }]) {
+        Container.create({ ...base, hostname: 'b.example.org', vmid: 102, macAddress: 'BC:24:11:00:00:02', ipv4Address: '10.0.0.2', ...fields });
+      for (const fields of [{ hostname: 'a.example.org' }, { vmid: 101 }, { macAddress: 'BC:24:11:00:00:01' }, { ipv4Address: '10.0.0.1' }]) {
         const err = await clash(fields).then(() => null, (e: unknown) => e);
         expect(err, JSON.stringify(fields)).to.be.instanceOf(UniqueConstraintError);
       }
       // The same VMID on another node is fine.
       const node2 = await Node.create({ name: 'pve2', apiUrl: 'https://pve2:8006', tlsFingerprint: null, apiTokenId: null, apiTokenSecret: null });
-      await clash({ nodeId: node2.id, containerId: 101 });
+      await clash({ nodeId: node2.id, vmid: 101 });
 
       await Service.create({ containerId: c1.id, type: 'http', internalPort: 80, externalPort: null, externalHostname: 'app.example.org' });
       const dupHost = await Service.create({ containerId: c1.id, type: 'http', internalPort: 81, externalPort: null, externalHostname: 'app.example.org' }).catch((e) => e);

@@ -4,7 +4,8 @@ import type { User } from '../../models/index.js';
 import { listRoutes, type RouteInfo } from '../../src/routes/index.js';
 import { createUser } from '../factories/users.js';
 import { useApp } from '../support/app.js';
-import { allowedStatusOverrides, authzFixtures } from '../support/authz-fixtures.js';
+import { SUBJECT_KINDS } from '../../src/policies/authorize.js';
+import { allowedStatusOverrides, subjectBuilders } from '../support/subjects.js';
 import { csrfFrom, login } from '../support/login.js';
 
 type Role = 'anonymous' | 'owner' | 'other' | 'admin';
@@ -19,9 +20,20 @@ describe('route table', () => {
     expect(undeclared, 'routes without access.public/user/admin').to.deep.equal([]);
   });
 
-  it('has an object fixture for every route with parameters (test/support/authz-fixtures.ts)', () => {
-    const missing = listRoutes(fixture.app).filter((r) => r.path.includes(':') && !authzFixtures[r.path]).map((r) => `${r.method} ${r.path}`);
-    expect(missing, 'add an entry to authzFixtures in test/support/authz-fixtures.ts for').to.deep.equal([]);
+  it('declares the object it loads on every route whose path names one (load.<kind>(action))', () => {
+    const routes = listRoutes(fixture.app);
+    const missing = routes.filter((r) => r.path.includes(':') && !r.subject).map((r) => `${r.method} ${r.path}`);
+    expect(missing, 'routes with path parameters but no load.<kind>() declaration').to.deep.equal([]);
+    // Every parameter of the path is one the declaration reads, so the matrix can build the path.
+    const unread = routes
+      .filter((r) => r.subject)
+      .flatMap((r) => [...r.path.matchAll(/:(\w+)/g)].map((m) => m[1]).filter((p) => p !== r.subject!.param && p !== r.subject!.parent?.param).map((p) => `${r.method} ${r.path} :${p}`));
+    expect(unread, 'path parameters no declaration reads').to.deep.equal([]);
+  });
+
+  it('names every handler (list, show, newForm, create, editForm, update, destroy, or a named action)', () => {
+    const anonymous = listRoutes(fixture.app).filter((r) => !/^[a-z][A-Za-z]+$/.test(r.handlerName)).map((r) => `${r.method} ${r.path} (${r.handlerName || 'anonymous'})`);
+    expect(anonymous, 'routes whose handler is an anonymous function').to.deep.equal([]);
   });
 
   it('answers every route × {anonymous, owner, another user, admin} as its policy says', async function () {
@@ -34,7 +46,7 @@ describe('route table', () => {
 
     /** What each role must get: 'allow' (reaches the handler), or the exact denial status. */
     const expected = (route: RouteInfo, role: Role): 'allow' | number => {
-      const owned = authzFixtures[route.path]?.owned ?? false;
+      const owned = route.subject ? SUBJECT_KINDS[route.subject.kind].owned : false;
       if (route.accessLevel === 'public') return 'allow';
       if (role === 'anonymous') return 401;
       if (route.accessLevel === 'admin') return role === 'admin' ? 'allow' : 403;
@@ -59,7 +71,8 @@ describe('route table', () => {
     for (const route of routes) {
       for (const role of ['anonymous', 'owner', 'other', 'admin'] as Role[]) {
         const { agent, csrf } = await session(role, route.method);
-        const path = route.path.includes(':') ? await authzFixtures[route.path].build(owner.user) : route.path;
+        const params = route.subject ? await subjectBuilders[route.subject.kind](owner.user, route.subject) : {};
+        const path = route.path.replace(/:(\w+)/g, (_, name: string) => String(params[name] ?? `:${name}`));
         const req = agent[route.method.toLowerCase() as 'get' | 'post' | 'put' | 'delete'](path).set('Accept', 'application/json').set('X-CSRF-Token', csrf);
         const res = await req.timeout(10_000).send(route.method === 'GET' ? undefined : {});
         const want = expected(route, role);

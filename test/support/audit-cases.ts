@@ -2,6 +2,7 @@ import crypto from 'node:crypto';
 import type { User } from '../../models/index.js';
 import { hashPassword } from '../../src/lib/passwords.js';
 import { issuePasswordLink } from '../../src/services/passwordLinks.js';
+import { createJob } from '../factories/jobs.js';
 import { createUser } from '../factories/users.js';
 import { testContext } from './context.js';
 import { createRecordWithCredential } from '../factories/credentials.js';
@@ -185,7 +186,7 @@ function accountAndJobCases(): Record<string, AuditEntry> {
       action: 'job.cancel',
       async build(admin) {
         // A pending job of the admin's: cancelled at once (a finished one would be a 409).
-        const row = await db().Job.create({ command: 'true', createdBy: admin.username, status: 'pending' } as never);
+        const row = await createJob({ createdBy: admin.username, status: 'pending' });
         return { path: `/jobs/${row.id}/cancel` };
       },
       okStatuses: [202],
@@ -212,7 +213,7 @@ function nodeAndSyncCases(): Record<string, AuditEntry> {
       async build(admin) {
         const node = await createNode();
         const vmid = uniqueVmid();
-        await testContext().db.models.GuestSnapshot.create({ kind: 'lxc', node: node.name, vmid, name: `import-${unique()}`, status: 'running', macAddress: randomMac(), ipv4Address: randomIp(), osName: 'debian', syncJobId: null, seenAt: new Date() });
+        await testContext().db.models.MachineSnapshot.create({ kind: 'lxc', node: node.name, vmid, name: `import-${unique()}`, status: 'running', macAddress: randomMac(), ipv4Address: randomIp(), osName: 'debian', syncJobId: null, seenAt: new Date() });
         return { path: '/inventory/drift/import', body: { kind: 'lxc', node: node.name, vmid, username: admin.username } };
       },
     },

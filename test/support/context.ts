@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { loadConfig, type Config } from '../../config/index.js';
-import type { Db } from '../../src/lib/db/index.js';
+import type { Db } from '../../src/database.js';
 import type { ScratchDatabase } from './databases.js';
 
 /** The run's shared database (created and migrated once by the root hook) and its config. */
@@ -14,12 +14,24 @@ export interface TestContext {
 
 let current: TestContext | undefined;
 
+/** Set by the root hooks once the run's database is migrated; cleared when it is dropped. */
 export function setTestContext(ctx: TestContext | undefined): void {
   current = ctx;
 }
 
+/** Whether this run has a database (unit-only runs have none). */
+export function hasTestContext(): boolean {
+  return current !== undefined;
+}
+
+/** The run's database and config; throws in a run without a database (a unit-only run). */
 export function testContext(): TestContext {
-  if (!current) throw new Error('the test database is not ready (is test/support/root-hooks.ts loaded?)');
+  if (!current) {
+    throw new Error(
+      'this run has no test database: unit tests (test/unit/) run without one, so a test that needs it belongs in ' +
+        'test/integration/ (otherwise: is test/support/root-hooks.ts loaded, and is this called inside a test or hook?)',
+    );
+  }
   return current;
 }
 

@@ -3,6 +3,10 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import mysql from 'mysql2/promise';
+import type { Config } from '../../config/index.js';
+import { initModels } from '../../models/index.js';
+import { openDatabase, type Db } from '../../src/database.js';
+import { testConfig, testContext } from './context.js';
 import { testDatabaseTarget } from './target.js';
 
 export interface ScratchDatabase {
@@ -42,4 +46,25 @@ export async function createScratchDatabase(): Promise<ScratchDatabase> {
       await conn.end();
     },
   };
+}
+
+/**
+ * Runs `use` on a database of its own, new and migrated, for a test about an empty install (no user
+ * yet, no node yet) that must not empty the run's shared tables to get one. Sequelize models are
+ * global, so they are pointed back at the run's database afterwards.
+ */
+export async function withFreshDatabase<T>(use: (db: Db, config: Config) => Promise<T>): Promise<T> {
+  const scratch = await createScratchDatabase();
+  const config = testConfig(scratch.url);
+  try {
+    const db = await openDatabase(config);
+    try {
+      return await use(db, config);
+    } finally {
+      await db.close();
+    }
+  } finally {
+    await scratch.drop();
+    initModels(testContext().db.sequelize);
+  }
 }

@@ -1,5 +1,6 @@
 import type { Test } from 'supertest';
 import type TestAgent from 'supertest/lib/agent.js';
+import { testContext } from './context.js';
 
 /**
  * The `name=value` pair of the session cookie among a response's Set-Cookie headers (a login also sets
@@ -28,4 +29,14 @@ export async function login(agent: TestAgent<Test>, username: string, password: 
   const token = await csrfToken(agent);
   const res = await agent.post('/login').type('form').send({ username, password, _csrf: token });
   if (res.status !== 303) throw new Error(`login as ${username} failed: ${res.status} ${res.text.slice(0, 200)}`);
+}
+
+/**
+ * Forgets the failed-login counters of `accounts` (name@realm, or a local name). The simulator's seed
+ * accounts (alice@pve, root@pam, …) are shared by every test file, so a test that counts failures
+ * clears its own accounts' counters first, never the whole RateLimits table.
+ */
+export async function clearLoginFailures(...accounts: string[]): Promise<void> {
+  const keys = accounts.map((account) => `login-account:${account.trim().toLowerCase()}`);
+  await testContext().db.models.RateLimit.destroy({ where: { key: keys } });
 }

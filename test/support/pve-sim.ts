@@ -13,7 +13,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { ProxmoxClientOptions, TicketAuth, TokenAuth } from '../../src/lib/proxmox/index.js';
-import { generateCertificates, PveSim, type SeedInput, type TestCertificates } from '../../src/pve-sim/index.js';
+import { generateCertificates, PveSim, type SeedInput, type TestCertificates } from '../../tools/pve-sim/index.js';
 import { Op } from 'sequelize';
 import { testContext } from './context.js';
 import { track } from './resources.js';

@@ -1,17 +1,27 @@
-import { openDatabase } from '../../src/lib/db/index.js';
-import { testContext, setTestContext, testConfig } from './context.js';
+import { openDatabase } from '../../src/database.js';
+import { testContext, setTestContext, testConfig, hasTestContext } from './context.js';
 import { createScratchDatabase } from './databases.js';
 import { closeLeftovers } from './resources.js';
+import { tierOf } from './tiers.js';
 
 const LINGER_REPORT_MS = 10_000;
 
+/** The files this mocha run loaded, from the root suite (tests may sit at the top level of a file). */
+function loadedFiles(root: Mocha.Suite): string[] {
+  return [...root.suites, ...root.tests].map((s) => s.file).filter((f): f is string => typeof f === 'string');
+}
+
 /**
- * Root hooks for every mocha run: one fresh database built by the real migrations (never sync()),
- * dropped at the end; and a check after each test that it closed what it started.
+ * Root hooks for every mocha run: a fresh database built by the real migrations (never sync()), dropped
+ * at the end, unless every loaded file is a unit test (test/unit/ runs without one: creating and
+ * migrating it cost seconds per run and hid unit tests that quietly needed it); and a check after each
+ * test that it closed what it started.
  */
 export const mochaHooks = {
   async beforeAll(this: Mocha.Context) {
     this.timeout(120_000);
+    const root = this.test?.parent;
+    if (root && loadedFiles(root).every((file) => tierOf(file) === 'unit')) return;
     const scratch = await createScratchDatabase();
     const config = testConfig(scratch.url);
     const db = await openDatabase(config);
@@ -25,10 +35,12 @@ export const mochaHooks = {
 
   async afterAll(this: Mocha.Context) {
     this.timeout(60_000);
-    const ctx = testContext();
-    await ctx.db.close();
-    await ctx.scratch.drop();
-    setTestContext(undefined);
+    if (hasTestContext()) {
+      const ctx = testContext();
+      await ctx.db.close();
+      await ctx.scratch.drop();
+      setTestContext(undefined);
+    }
     // Diagnostics for a run that does not exit (test/run.js ends it after a grace period): name what
     // still keeps the process alive. The timer is unref'd, so it never keeps it alive itself.
     setTimeout(() => {

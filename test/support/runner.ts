@@ -6,6 +6,7 @@ import type { Job } from '../../models/index.js';
 import { createLogger } from '../../src/lib/logger.js';
 import { projectRoot } from '../../src/lib/paths.js';
 import { JobRunner, type RunnerOptions } from '../../src/jobs/runner.js';
+import { createJob } from '../factories/jobs.js';
 import { testContext } from './context.js';
 import { track } from './resources.js';
 
@@ -58,7 +59,7 @@ export async function jobOutput(id: number, stream?: string): Promise<string> {
 
 /** Inserts a job as the seed's SQL would (command only). */
 export async function insertShellJob(command: string, extra: Partial<{ timeoutSeconds: number; createdBy: string }> = {}): Promise<number> {
-  const job = await testContext().db.models.Job.create({ command, createdBy: extra.createdBy ?? null, timeoutSeconds: extra.timeoutSeconds ?? null } as never);
+  const job = await createJob({ command, createdBy: extra.createdBy ?? null, timeoutSeconds: extra.timeoutSeconds ?? null });
   return job.id;
 }
 

@@ -5,7 +5,7 @@
  *   const trusted = await makeCertificates();            // serve with trusted.key / trusted.cert
  *   const stranger = await makeCertificates('Other CA');  // a CA the server was not signed by
  */
-import { generateCertificates, type TestCertificates } from '../../src/pve-sim/index.js';
+import { generateCertificates, type TestCertificates } from '../../tools/pve-sim/index.js';
 
 export type { TestCertificates };
 

@@ -2,7 +2,10 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
+import { projectRoot } from '../../src/lib/paths.js';
 import { findChromium } from '../setup.js';
+import { hasTestContext, testContext } from '../support/context.js';
+import { tierOf } from '../support/tiers.js';
 
 describe('test/setup.js: finding a browser', () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-browser-'));
@@ -25,5 +28,22 @@ describe('test/setup.js: finding a browser', () => {
     const found = findChromium({});
     expect(found).to.be.a('string');
     fs.accessSync(found!, fs.constants.X_OK);
+  });
+});
+
+describe('test tiers (test/support/tiers.js)', () => {
+  it('runs unit tests without a database, so a unit test that needs one fails with where to move it', () => {
+    expect(hasTestContext()).to.equal(false);
+    expect(() => testContext()).to.throw(/belongs in test\/integration\//);
+  });
+
+  it('picks the tier from the folder, for files, globs and absolute paths', () => {
+    expect(tierOf('test/unit/vault.test.ts')).to.equal('unit');
+    expect(tierOf('test/unit/**/*.test.ts')).to.equal('unit');
+    expect(tierOf(path.join(projectRoot, 'test/e2e/login-page.test.ts'))).to.equal('browser');
+    expect(tierOf('./test/integration/login.test.ts')).to.equal('integration');
+    // Outside the tier folders a file gets a database: never wrong, only slower.
+    expect(tierOf('test/fixtures/runs/never-ends.test.ts')).to.equal('integration');
+    expect(tierOf('test/unitish/x.test.ts')).to.equal('integration');
   });
 });

@@ -1,13 +1,9 @@
-import type { Transaction } from 'sequelize';
 import { z } from 'zod';
-import type { Job, Models } from '../../../models/index.js';
-import type { AuditActor, Auditor } from '../../audit/index.js';
 import { syncInventory } from '../../inventory/sync.js';
 import { Vault } from '../../lib/vault.js';
-import { enqueueJob, jobEnqueuedEvent } from '../enqueue.js';
 import { registerTask } from './registry.js';
 
-/** Reads every node's guests and records the drift (docs/sync.md). */
+/** Reads every node's machines and records the drift (docs/sync.md). */
 export const SYNC_TASK = 'inventory-sync';
 
 registerTask({
@@ -26,22 +22,3 @@ registerTask({
     if (report.failed.length) throw new Error(`${report.failed.length} node(s) could not be read: ${report.failed.map((f) => f.node).join(', ')}`);
   },
 });
-
-/**
- * Enqueues a sync and audits `job.enqueue` in the caller's transaction (the button on the drift
- * page, and the scheduler with actor null).
- */
-export async function enqueueInventorySync(deps: { models: Models; auditor: Auditor }, actor: AuditActor, t: Transaction): Promise<Job> {
-  const job = await enqueueJob(deps.models, {
-    task: SYNC_TASK,
-    params: {},
-    createdBy: actor.username,
-    // The scheduler is Berth itself; a person reaches this only through an admin route.
-    isAdmin: true,
-    transaction: t,
-    subjectType: 'inventory',
-    subjectId: null,
-  });
-  await deps.auditor.record(actor, jobEnqueuedEvent(job), t);
-  return job;
-}

@@ -1,3 +1,5 @@
+// Hand-written SQL (allow-listed in eslint.config.js): databaseNow() is the database's clock as an
+// expression, the MariaDB per-session query time limit is a SET SESSION, and SQLite's settings are pragmas.
 import { Sequelize, type Options, type Utils } from 'sequelize';
 import type { Config } from '../../../config/index.js';
 import paths from '../../../config/paths.cjs';

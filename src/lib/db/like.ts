@@ -1,3 +1,5 @@
+// Hand-written SQL (allow-listed in eslint.config.js): LIKE … ESCAPE '!', which Sequelize's Op.like
+// cannot express, so user text is matched literally on both databases.
 import type { Sequelize } from 'sequelize';
 
 /** Escapes LIKE's wildcards (and the escape character itself) so user text matches literally. */

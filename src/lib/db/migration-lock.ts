@@ -1,3 +1,5 @@
+// Hand-written SQL (allow-listed in eslint.config.js): MariaDB's GET_LOCK / RELEASE_LOCK on one
+// dedicated connection, which the server frees if this process dies; Sequelize has no form for it.
 import lockfile from 'proper-lockfile';
 import mysql from 'mysql2/promise';
 import type { Config } from '../../../config/index.js';

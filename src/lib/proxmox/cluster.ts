@@ -9,7 +9,7 @@ const RESOURCE_NUMBERS = [
   'diskread', 'diskwrite', 'shared', 'memhost',
 ] as const;
 
-/** Reads that are not about one guest. Reached as `client.cluster`. */
+/** Reads that are not about one machine. Reached as `client.cluster`. */
 export class ClusterApi {
   constructor(private readonly api: Proxmox.Api) {}
 
@@ -30,7 +30,7 @@ export class ClusterApi {
   }
 
   /**
-   * `GET /cluster/resources`: one flat list of guests, nodes and storages across the cluster;
+   * `GET /cluster/resources`: one flat list of machines, nodes and storages across the cluster;
    * `type` narrows it (`vm` gives both containers and VMs).
    */
   async resources(type?: 'vm' | 'storage' | 'node' | 'sdn'): Promise<ClusterResource[]> {

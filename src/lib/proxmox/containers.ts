@@ -3,10 +3,10 @@
 import type { Proxmox } from 'proxmox-api';
 import { normalizeInterfaces, primaryIpv4 } from './interfaces.js';
 import { coerceNumbers } from './numbers.js';
-import { formatPropertyString, macFromNet } from './property-string.js';
-import type { GuestConfig, GuestInterface, GuestStatus, GuestSummary } from './types.js';
+import { formatPropertyString, macFromNet, staticIpv4FromNet } from './property-string.js';
+import type { MachineConfig, MachineInterface, MachineStatus, MachineSummary } from './types.js';
 
-export const GUEST_NUMBERS = [
+export const MACHINE_NUMBERS = [
   'vmid', 'maxmem', 'maxdisk', 'maxswap', 'mem', 'swap', 'disk', 'cpu', 'cpus', 'uptime', 'template',
   'netin', 'netout', 'diskread', 'diskwrite', 'pid',
 ] as const;
@@ -114,9 +114,9 @@ export class ContainerApi {
   }
 
   /** `GET /nodes/{node}/lxc`. */
-  async list(node: string): Promise<GuestSummary[]> {
+  async list(node: string): Promise<MachineSummary[]> {
     const rows = (await this.api.nodes.$(node).lxc.$get()) as Record<string, unknown>[];
-    return rows.map((r) => coerceNumbers(r, GUEST_NUMBERS) as GuestSummary);
+    return rows.map((r) => coerceNumbers(r, MACHINE_NUMBERS) as MachineSummary);
   }
 
   /**
@@ -155,9 +155,9 @@ export class ContainerApi {
   }
 
   /** `GET .../config`: keys plus `digest`; `lock: "create"` while the create task runs. */
-  async config(node: string, vmid: number): Promise<GuestConfig> {
+  async config(node: string, vmid: number): Promise<MachineConfig> {
     const cfg = (await this.ct(node, vmid).config.$get()) as Record<string, unknown>;
-    return coerceNumbers(cfg, CONFIG_NUMBERS) as GuestConfig;
+    return coerceNumbers(cfg, CONFIG_NUMBERS) as MachineConfig;
   }
 
   /** `PUT .../config`: set keys, `delete` removes keys, `digest` guards against concurrent edits. */
@@ -166,9 +166,9 @@ export class ContainerApi {
   }
 
   /** `GET .../status/current`. */
-  async status(node: string, vmid: number): Promise<GuestStatus> {
+  async status(node: string, vmid: number): Promise<MachineStatus> {
     const s = (await this.ct(node, vmid).status.current.$get()) as Record<string, unknown>;
-    return coerceNumbers(s, GUEST_NUMBERS) as GuestStatus;
+    return coerceNumbers(s, MACHINE_NUMBERS) as MachineStatus;
   }
 
   /** The MAC of `net0` (upper-case), known as soon as the create task has written the config. */
@@ -178,7 +178,7 @@ export class ContainerApi {
   }
 
   /** `GET .../interfaces`: null while the container is stopped. */
-  async interfaces(node: string, vmid: number): Promise<GuestInterface[] | null> {
+  async interfaces(node: string, vmid: number): Promise<MachineInterface[] | null> {
     const rows: unknown = await this.ct(node, vmid).interfaces.$get();
     return rows == null ? null : normalizeInterfaces(rows);
   }
@@ -190,8 +190,8 @@ export class ContainerApi {
   async ipv4(node: string, vmid: number): Promise<string | null> {
     const cfg = await this.config(node, vmid);
     const net0 = typeof cfg.net0 === 'string' ? cfg.net0 : '';
-    const stat = /(?:^|,)ip=(\d+\.\d+\.\d+\.\d+)\/\d+/.exec(net0);
-    if (stat) return stat[1];
+    const stat = staticIpv4FromNet(net0);
+    if (stat) return stat;
     const ifaces = await this.interfaces(node, vmid);
     return ifaces ? primaryIpv4(ifaces, macFromNet(net0)) : null;
   }

@@ -11,6 +11,7 @@ export { formatNet } from './containers.js';
 export { isTaskSuccess, type WaitOptions } from './tasks.js';
 export { normalizeFingerprint } from './tls.js';
 export { parseUpid, formatUpid, type Upid } from './upid.js';
-export { parsePropertyString, formatPropertyString, macFromNet } from './property-string.js';
+export { parsePropertyString, formatPropertyString, macFromNet, staticIpv4FromNet } from './property-string.js';
+export { primaryIpv4 } from './interfaces.js';
 export { toNumber } from './numbers.js';
 export type * from './types.js';

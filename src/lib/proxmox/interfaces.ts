@@ -1,7 +1,7 @@
-// Guest network interfaces come in two shapes: LXC `/interfaces` (from `ip --json a`, with the
+// Machine network interfaces come in two shapes: LXC `/interfaces` (from `ip --json a`, with the
 // deprecated `inet`/`inet6` CIDR strings) and the QEMU guest agent's `network-get-interfaces`.
 // Both carry `ip-addresses`; this module reads either into one shape.
-import type { GuestInterface } from './types.js';
+import type { MachineInterface } from './types.js';
 
 interface RawAddress {
   'ip-address'?: string;
@@ -22,9 +22,9 @@ function stripPrefix(cidr: string): string {
 }
 
 /**
- * Normalise interface rows from LXC `/interfaces` or the QEMU agent into {@link GuestInterface}.
+ * Normalise interface rows from LXC `/interfaces` or the QEMU agent into {@link MachineInterface}.
  */
-export function normalizeInterfaces(rows: unknown): GuestInterface[] {
+export function normalizeInterfaces(rows: unknown): MachineInterface[] {
   if (!Array.isArray(rows)) return [];
   return (rows as RawInterface[]).map((r) => {
     const ipv4 = new Set<string>();
@@ -48,10 +48,10 @@ export function normalizeInterfaces(rows: unknown): GuestInterface[] {
 }
 
 /**
- * The guest's primary IPv4: the first non-loopback address, preferring the interface whose MAC
+ * The machine's primary IPv4: the first non-loopback address, preferring the interface whose MAC
  * matches `mac` (case-insensitive) when given. Null until DHCP has finished.
  */
-export function primaryIpv4(ifaces: GuestInterface[], mac?: string | null): string | null {
+export function primaryIpv4(ifaces: MachineInterface[], mac?: string | null): string | null {
   const usable = ifaces.filter((i) => i.name !== 'lo');
   const byMac = mac ? usable.filter((i) => i.hwaddr === mac.toLowerCase()) : [];
   for (const i of [...byMac, ...usable]) {

@@ -9,27 +9,31 @@ export class PropertyStringError extends Error {}
  * (e.g. `local-lvm:8` for `rootfs`). Values are kept as text.
  */
 export function parsePropertyString(text: string, defaultKey?: string): Record<string, string> {
-  const out: Record<string, string> = {};
+  // A Map, not a plain object: keys such as `constructor` or `__proto__` are ordinary keys here, and
+  // must neither look present already nor reach an object's prototype.
+  const out = new Map<string, string>();
   let usedDefault = false;
   for (const part of text.split(',')) {
     if (/^\s*$/.test(part)) continue;
-    const kv = /^([^=]+)=(.+)$/s.exec(part);
+    // As Perl's m/^([^=]+)=(.+)$/: the value does not run across a line break, and `$` allows one
+    // trailing newline, which is not part of the value.
+    const kv = /^([^=]+)=(.+)\n?$/.exec(part);
     if (kv) {
       const [, k, v] = kv;
-      if (out[k] !== undefined) throw new PropertyStringError(`duplicate key in comma-separated list property: ${k}\n`);
-      out[k] = v;
+      if (out.has(k)) throw new PropertyStringError(`duplicate key in comma-separated list property: ${k}\n`);
+      out.set(k, v);
     } else if (!part.includes('=')) {
       if (!defaultKey) throw new PropertyStringError('value without key, but schema does not define a default key\n');
-      if (usedDefault || out[defaultKey] !== undefined) {
+      if (usedDefault || out.has(defaultKey)) {
         throw new PropertyStringError(`duplicate key in comma-separated list property: ${defaultKey}\n`);
       }
       usedDefault = true;
-      out[defaultKey] = part;
+      out.set(defaultKey, part);
     } else {
       throw new PropertyStringError('missing key in comma-separated list property\n');
     }
   }
-  return out;
+  return Object.fromEntries(out);
 }
 
 /**
@@ -53,4 +57,9 @@ export function macFromNet(net: string | undefined): string | null {
   if (!net) return null;
   const m = /(?:^|,)(?:hwaddr|virtio|e1000e?|rtl8139|vmxnet3)=([0-9A-Fa-f]{2}(?::[0-9A-Fa-f]{2}){5})(?:,|$)/.exec(net);
   return m ? m[1].toUpperCase() : null;
+}
+
+/** The static IPv4 of a container `netN` entry (`ip=10.0.0.5/24`); null for `ip=dhcp` or none. */
+export function staticIpv4FromNet(net: string | undefined): string | null {
+  return /(?:^|,)ip=(\d+\.\d+\.\d+\.\d+)\/\d+/.exec(net ?? '')?.[1] ?? null;
 }

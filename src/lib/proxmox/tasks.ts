@@ -2,6 +2,7 @@
 // the task's exit status and last log line. `wait` polls the status like the GUI does and streams
 // new log lines (fetched with `start`) to a callback in order, awaiting it so no line is lost.
 import type { Proxmox } from 'proxmox-api';
+import { sleep } from '../retry.js';
 import { ProxmoxError, ProxmoxTaskError, ProxmoxTimeoutError } from './errors.js';
 import { coerceNumbers, toNumber } from './numbers.js';
 import { API_PREFIX, type Transport } from './transport.js';
@@ -39,15 +40,6 @@ function nodeOf(upid: string): string {
   const p = parseUpid(upid);
   if (!p) throw new ProxmoxError(`not a Proxmox task id: ${upid}`, { kind: 'protocol' });
   return p.node;
-}
-
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(signal.reason);
-    const t = setTimeout(() => { signal?.removeEventListener('abort', onAbort); resolve(); }, ms);
-    const onAbort = () => { clearTimeout(t); reject(signal!.reason); };
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
 }
 
 /** Task status, logs and waiting. Reached as `client.tasks`. */

@@ -68,7 +68,7 @@ export interface PveNode {
   [k: string]: unknown;
 }
 
-/** One row of `/cluster/resources`. Guests have `vmid`, nodes `node`, storages `storage`. */
+/** One row of `/cluster/resources`. Machines have `vmid`, nodes `node`, storages `storage`. */
 export interface ClusterResource {
   id: string;
   type: 'qemu' | 'lxc' | 'node' | 'storage' | 'sdn' | 'pool' | string;
@@ -89,7 +89,7 @@ export interface ClusterResource {
 }
 
 /** A row of `/nodes/{node}/lxc` or `/nodes/{node}/qemu`. */
-export interface GuestSummary {
+export interface MachineSummary {
   vmid: number;
   name?: string;
   status: string;
@@ -104,17 +104,17 @@ export interface GuestSummary {
 }
 
 /** `status/current` of a container or VM. */
-export interface GuestStatus extends GuestSummary {
+export interface MachineStatus extends MachineSummary {
   type?: string;
 }
 
-/** A guest config: keys as Proxmox stores them plus `digest`; known numeric keys are numbers. */
-export type GuestConfig = Record<string, string | number | undefined> & { digest?: string };
+/** A machine config: keys as Proxmox stores them plus `digest`; known numeric keys are numbers. */
+export type MachineConfig = Record<string, string | number | undefined> & { digest?: string };
 
-/** One network interface as seen inside a running guest. */
-export interface GuestInterface {
+/** One network interface as seen inside a running machine. */
+export interface MachineInterface {
   name: string;
-  /** Lower-case MAC as the guest reports it. */
+  /** Lower-case MAC as the machine reports it. */
   hwaddr?: string;
   /** IPv4 addresses without prefix length. */
   ipv4: string[];

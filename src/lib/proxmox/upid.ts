@@ -10,7 +10,7 @@ export interface Upid {
   starttime: number;
   /** Task type such as `vzcreate`, `vzstart`, `qmstart`. */
   type: string;
-  /** Guest id as text; for `vzclone` it is the source container. May be empty. */
+  /** Machine id as text; for `vzclone` it is the source container. May be empty. */
   id: string;
   /** The caller: `user@realm`, or `user@realm!tokenid` for API tokens. */
   user: string;

@@ -1,31 +1,31 @@
 // QEMU VMs: Berth only reads them (inventory, sync). IPs come from the guest agent.
 import type { Proxmox } from 'proxmox-api';
-import { CONFIG_NUMBERS, GUEST_NUMBERS } from './containers.js';
+import { CONFIG_NUMBERS, MACHINE_NUMBERS } from './containers.js';
 import { normalizeInterfaces, primaryIpv4 } from './interfaces.js';
 import { coerceNumbers } from './numbers.js';
 import { macFromNet } from './property-string.js';
-import type { GuestConfig, GuestInterface, GuestStatus, GuestSummary } from './types.js';
+import type { MachineConfig, MachineInterface, MachineStatus, MachineSummary } from './types.js';
 
 /** Read-only VM calls. Reached as `client.vms`. */
 export class VmApi {
   constructor(private readonly api: Proxmox.Api) {}
 
   /** `GET /nodes/{node}/qemu`. */
-  async list(node: string): Promise<GuestSummary[]> {
+  async list(node: string): Promise<MachineSummary[]> {
     const rows = (await this.api.nodes.$(node).qemu.$get()) as Record<string, unknown>[];
-    return rows.map((r) => coerceNumbers(r, GUEST_NUMBERS) as GuestSummary);
+    return rows.map((r) => coerceNumbers(r, MACHINE_NUMBERS) as MachineSummary);
   }
 
   /** `GET .../qemu/{vmid}/config` (`memory` may arrive as a string; it is a number here). */
-  async config(node: string, vmid: number): Promise<GuestConfig> {
+  async config(node: string, vmid: number): Promise<MachineConfig> {
     const cfg = (await this.api.nodes.$(node).qemu.$(vmid).config.$get()) as Record<string, unknown>;
-    return coerceNumbers(cfg, CONFIG_NUMBERS) as GuestConfig;
+    return coerceNumbers(cfg, CONFIG_NUMBERS) as MachineConfig;
   }
 
   /** `GET .../qemu/{vmid}/status/current`. */
-  async status(node: string, vmid: number): Promise<GuestStatus> {
+  async status(node: string, vmid: number): Promise<MachineStatus> {
     const s = (await this.api.nodes.$(node).qemu.$(vmid).status.current.$get()) as Record<string, unknown>;
-    return coerceNumbers(s, GUEST_NUMBERS) as GuestStatus;
+    return coerceNumbers(s, MACHINE_NUMBERS) as MachineStatus;
   }
 
   /** MAC of `net0` (the model key carries it: `virtio=BC:24:11:...`). */
@@ -38,7 +38,7 @@ export class VmApi {
    * Interfaces reported by the guest agent. Throws a ProxmoxError (500) when no agent is
    * configured, the VM is stopped or the agent is not running.
    */
-  async interfaces(node: string, vmid: number): Promise<GuestInterface[]> {
+  async interfaces(node: string, vmid: number): Promise<MachineInterface[]> {
     const res = (await this.api.nodes.$(node).qemu.$(vmid).agent['network-get-interfaces'].$get()) as { result?: unknown };
     return normalizeInterfaces(res?.result);
   }

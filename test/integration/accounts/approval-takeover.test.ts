@@ -21,7 +21,7 @@ describe('accounts: approving a username that already owns records', function ()
     const carol = `carol${crypto.randomBytes(3).toString('hex')}`;
     const ct = await createContainer({ username: carol });
     const vm = await createVm({ username: carol });
-    await createCredential('container', ct.id);
+    await createCredential({ containerId: ct.id });
     const visitor = request.agent(fixture.app);
     const form = await visitor.get('/register').expect(200);
     await visitor.post('/register').type('form')

@@ -4,8 +4,7 @@
 import { expect } from 'chai';
 import request from 'supertest';
 import { createUser } from '../../factories/users.js';
-import { testContext } from '../../support/context.js';
-import { csrfFrom } from '../../support/login.js';
+import { clearLoginFailures, csrfFrom } from '../../support/login.js';
 import { startSim, type StartedSim } from '../../support/pve-sim.js';
 import { buildApp, type BuiltApp } from './build-app.js';
 
@@ -16,7 +15,7 @@ describe('accounts: the login form realm', () => {
   let sim: StartedSim;
   let built: BuiltApp;
   beforeEach(async () => {
-    await testContext().db.models.RateLimit.destroy({ where: {} });
+    await clearLoginFailures('alice@pve');
     sim = await startSim();
     built = buildApp({ PROXMOX_URL: sim.url });
   });

@@ -1,9 +1,10 @@
 import { expect } from 'chai';
 import request from 'supertest';
+import { randomIp } from '../../factories/inventory.js';
 import { createUser } from '../../factories/users.js';
 import { useApp } from '../../support/app.js';
 import { testContext } from '../../support/context.js';
-import { csrfFrom, csrfToken, login } from '../../support/login.js';
+import { clearLoginFailures, csrfFrom, csrfToken, login } from '../../support/login.js';
 import { startSim, type StartedSim } from '../../support/pve-sim.js';
 import { buildApp, type BuiltApp } from './build-app.js';
 
@@ -88,13 +89,14 @@ describe('accounts: local login, sessions and CSRF', () => {
       const { user, password } = await createUser();
       const agent = request.agent(built.app);
       const token = await csrfToken(agent);
-      const ip = '203.0.113.77';
+      // Addresses of this test alone: the counters live in the shared RateLimits table.
+      const [ip, otherIp] = [randomIp(), randomIp()];
       for (const name of ['nobody-a', 'nobody-b']) {
         await agent.post('/login').set('X-Forwarded-For', ip).type('form').send({ username: name, password: 'x', _csrf: token }).expect(401);
       }
       await agent.post('/login').set('X-Forwarded-For', ip).type('form').send({ username: user.username, password, _csrf: token }).expect(429);
       // Another client address is not affected.
-      await agent.post('/login').set('X-Forwarded-For', '203.0.113.78').type('form').send({ username: user.username, password, _csrf: token }).expect(303);
+      await agent.post('/login').set('X-Forwarded-For', otherIp).type('form').send({ username: user.username, password, _csrf: token }).expect(303);
     } finally {
       await built.stop();
     }
@@ -175,8 +177,8 @@ describe('accounts: Proxmox logins against the simulator', () => {
   let sim: StartedSim;
   let built: BuiltApp;
   beforeEach(async () => {
-    // Each test starts with no failed-login counters (they live in the shared database).
-    await testContext().db.models.RateLimit.destroy({ where: {} });
+    // Each test starts with no failed logins counted for the seed accounts it uses (shared by every file).
+    await clearLoginFailures('root@pam', 'alice@pve', 'bob@pve');
     sim = await startSim();
     built = buildApp({ PROXMOX_URL: sim.url, LOGIN_MAX_FAILURES: '2' });
   });

@@ -9,7 +9,7 @@ import { syncInventory } from '../../../src/inventory/sync.js';
 import { Vault } from '../../../src/lib/vault.js';
 import { createNode } from '../../factories/inventory.js';
 import { testConfig, testContext } from '../../support/context.js';
-import { csrfFrom, csrfToken } from '../../support/login.js';
+import { clearLoginFailures, csrfFrom, csrfToken } from '../../support/login.js';
 import { ADMIN_TOKEN, startSim, type StartedSim } from '../../support/pve-sim.js';
 import { buildApp, type BuiltApp } from './build-app.js';
 
@@ -25,7 +25,7 @@ describe('accounts: rights from Proxmox are re-checked', () => {
   beforeEach(async () => {
     const { models } = testContext().db;
     await models.User.destroy({ where: { username: [CAROL, DAVE] } });
-    await models.RateLimit.destroy({ where: {} });
+    await clearLoginFailures(CAROL, DAVE);
     sim = await startSim();
     sim.sim.state.users.set(CAROL, { userid: CAROL, password: 'carolpass123', groups: ['administrators'], enable: true, expire: 0 });
     sim.sim.state.users.set(DAVE, { userid: DAVE, password: 'davepass123', groups: ['developers'], enable: true, expire: 0 });

@@ -27,7 +27,7 @@ describe('inventory: unique-value clashes do not disclose other users\' records'
     const node = await createNode();
     const net = `10.${crypto.randomInt(0, 255)}.${crypto.randomInt(0, 255)}`;
     const cts = [];
-    for (let i = 1; i <= 4; i++) cts.push(await createContainer({ username: alice.username, hostname: `alice-ct${i}-${hex()}.example.org`, ipv4Address: `${net}.${i}`, nodeId: node.id, containerId: uniqueVmid() }));
+    for (let i = 1; i <= 4; i++) cts.push(await createContainer({ username: alice.username, hostname: `alice-ct${i}-${hex()}.example.org`, ipv4Address: `${net}.${i}`, nodeId: node.id, vmid: uniqueVmid() }));
     const vm = await createVm({ username: alice.username, name: `alice-vm-${hex()}.example.org`, ipv4Address: `${net}.9` });
     return { alice, node, net, cts, vm };
   }
@@ -41,7 +41,7 @@ describe('inventory: unique-value clashes do not disclose other users\' records'
     const cases: Array<[Record<string, unknown>, string, string]> = [
       [{ ipv4Address: ct.ipv4Address }, 'ipv4Address', `The IP address ${ct.ipv4Address} is already taken.`],
       [{ macAddress: a.vm.macAddress }, 'macAddress', `The MAC address ${a.vm.macAddress} is already taken.`],
-      [{ nodeId: a.node.id, containerId: ct.containerId }, 'containerId', `VMID ${ct.containerId} on that node is already taken.`],
+      [{ nodeId: a.node.id, containerId: ct.vmid }, 'containerId', `VMID ${ct.vmid} on that node is already taken.`],
     ];
     for (const [body, field, message] of cases) {
       const hostname = `bob-${hex()}.example.org`;

@@ -99,7 +99,7 @@ describe('inventory: credential vault', function () {
     const admin = await agentFor('admin');
     const ct = await createContainer({ username: owner.user.username });
     const elsewhere = await createContainer({ username: owner.user.username });
-    const { credential, password } = await createCredential('container', ct.id);
+    const { credential, password } = await createCredential({ containerId: ct.id });
     const path = `/containers/${ct.id}/credentials/${credential.id}`;
     await other.agent.post(`${path}/reveal`).set('X-CSRF-Token', other.csrf).set('Accept', 'application/json').expect(404);
     await other.agent.post(`${path}/delete`).set('X-CSRF-Token', other.csrf).set('Accept', 'application/json').expect(404);
@@ -116,8 +116,8 @@ describe('inventory: credential vault', function () {
   it('deletes through the form and through DELETE, audited, the history staying on the record', async () => {
     const { agent, csrf, user } = await agentFor();
     const ct = await createContainer({ username: user.username });
-    const a = await createCredential('container', ct.id, { label: 'a' });
-    const b = await createCredential('container', ct.id, { label: 'b' });
+    const a = await createCredential({ containerId: ct.id, label: 'a' });
+    const b = await createCredential({ containerId: ct.id, label: 'b' });
     const form = await agent.post(`/containers/${ct.id}/credentials/${a.credential.id}/delete`).type('form').send({ _csrf: csrf }).expect(303);
     expect(form.headers.location).to.equal(`/containers/${ct.id}`);
     await agent.delete(`/containers/${ct.id}/credentials/${b.credential.id}`).set('X-CSRF-Token', csrf).set('Accept', 'application/json').expect(200);
@@ -147,8 +147,8 @@ describe('inventory: credential vault', function () {
     it('serves address, port and the chosen username, never the password', async () => {
       const { agent, user } = await agentFor();
       const vm = await createVm({ username: user.username, rdpPort: 3390 });
-      const first = await createCredential('vm', vm.id, { label: 'a-admin', username: 'CORP\\alice' });
-      const second = await createCredential('vm', vm.id, { label: 'b-ops', username: 'ops' });
+      const first = await createCredential({ virtualMachineId: vm.id, label: 'a-admin', username: 'CORP\\alice' });
+      const second = await createCredential({ virtualMachineId: vm.id, label: 'b-ops', username: 'ops' });
       const res = await agent.get(`/vms/${vm.id}/rdp`).expect(200);
       expect(res.headers['content-type']).to.match(/^application\/x-rdp/);
       expect(res.headers['content-disposition']).to.equal(`attachment; filename="${vm.name}.rdp"`);
@@ -170,7 +170,7 @@ describe('inventory: credential vault', function () {
       expect(refused.body.error).to.contain('neither an IPv4 address nor a valid host name');
       const injected = await createVm({ username: user.username });
       // Only a hand edit of the database can store this (the form refuses it); the file still refuses it.
-      await createCredential('vm', injected.id, { username: 'bob\r\nalternate shell:s:cmd.exe' });
+      await createCredential({ virtualMachineId: injected.id, username: 'bob\r\nalternate shell:s:cmd.exe' });
       const bad = await agent.get(`/vms/${injected.id}/rdp`).set('Accept', 'application/json').expect(409);
       expect(bad.body.error).to.contain('line break');
       await other.agent.get(`/vms/${injected.id}/rdp`).expect(404);
@@ -182,7 +182,7 @@ describe('inventory: credential vault', function () {
     it('links containers with ssh://user@host (user percent-encoded, the hostname when there is no IP)', async () => {
       const { agent, user } = await agentFor();
       const ct = await createContainer({ username: user.username, ipv4Address: null });
-      await createCredential('container', ct.id, { username: 'deploy@corp' });
+      await createCredential({ containerId: ct.id, username: 'deploy@corp' });
       const html = (await agent.get(`/containers/${ct.id}/credentials`).set('Accept', 'text/html').expect(200)).text;
       expect(html).to.contain(`href="ssh://deploy%40corp@${ct.hostname}"`);
       expect(html).not.to.contain('/rdp');

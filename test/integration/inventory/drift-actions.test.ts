@@ -1,4 +1,4 @@
-// The drift page and its actions over HTTP: import an unknown guest (choosing the owner), accept
+// The drift page and its actions over HTTP: import an unknown machine (choosing the owner), accept
 // Proxmox's values for a drifted record (fields and node), each audited and clearing the drift;
 // refusals (unregistered node, clash, gone record, bad input) shown on the page or as 4xx JSON.
 import { expect } from 'chai';
@@ -29,19 +29,19 @@ describe('inventory: drift page and actions', () => {
   const json = (agent: ReturnType<typeof request.agent>, csrf: string, path: string, body: object) => agent.post(path).set('Accept', 'application/json').set('X-CSRF-Token', csrf).send(body);
   const audits = (objectType: string, id: number, action: string) => testContext().db.models.AuditEvent.findAll({ where: { objectType, objectId: String(id), action } });
 
-  it('lists unknown guests with an import form; importing one creates the record with the chosen owner, audited', async () => {
+  it('lists unknown machines with an import form; importing one creates the record with the chosen owner, audited', async () => {
     const { user, agent, csrf } = await admin();
     const owner = await createUser();
     await sync();
     const page = (await agent.get('/inventory/drift').expect(200)).text;
-    expect(page).to.include(`data-guest="lxc/${w.n1.name}/100"`).and.include(w.name('web01')).and.include('Import');
+    expect(page).to.include(`data-machine="lxc/${w.n1.name}/100"`).and.include(w.name('web01')).and.include('Import');
     expect(page).to.include(`<option value="${owner.user.username}">`);
 
     const res = await agent.post('/inventory/drift/import').type('form').send({ _csrf: csrf, kind: 'lxc', node: w.n1.name, vmid: '100', username: owner.user.username }).expect(303);
     expect(res.headers.location).to.equal('/inventory/drift');
     const { models } = testContext().db;
-    const record = (await models.Container.findOne({ where: { nodeId: w.n1.id, containerId: 100 } }))!;
-    const snap = (await models.GuestSnapshot.findOne({ where: { node: w.n1.name, vmid: 100 } }))!;
+    const record = (await models.Container.findOne({ where: { nodeId: w.n1.id, vmid: 100 } }))!;
+    const snap = (await models.MachineSnapshot.findOne({ where: { node: w.n1.name, vmid: 100 } }))!;
     expect(record).to.include({ hostname: w.name('web01'), username: owner.user.username, status: 'running', ipv4Address: w.ip('10.20.0.100'), macAddress: snap.macAddress, osRelease: 'debian', drift: null });
     const [created] = await audits('container', record.id, 'container.create');
     expect(created.actor).to.equal(user.username);
@@ -50,7 +50,7 @@ describe('inventory: drift page and actions', () => {
 
     const after = (await agent.get('/inventory/drift').expect(200)).text;
     expect(after).to.include(`Imported ${w.name('web01')} as container #${record.id}.`);
-    expect(after).not.to.include(`data-guest="lxc/${w.n1.name}/100"`);
+    expect(after).not.to.include(`data-machine="lxc/${w.n1.name}/100"`);
 
     const vm = await json(agent, csrf, '/inventory/drift/import', { kind: 'qemu', node: w.n1.name, vmid: 200 }).expect(201);
     expect(vm.body).to.deep.equal({ id: vm.body.id, kind: 'vm', href: `/vms/${vm.body.id}` });
@@ -59,18 +59,18 @@ describe('inventory: drift page and actions', () => {
     expect(await audits('vm', row.id, 'vm.create')).to.have.length(1);
   });
 
-  it('refuses imports it cannot do: unregistered node, already imported, unknown guest, bad input', async () => {
+  it('refuses imports it cannot do: unregistered node, already imported, unknown machine, bad input', async () => {
     const { agent, csrf } = await admin();
     await sync();
     const { models } = testContext().db;
-    await models.GuestSnapshot.create({ kind: 'lxc', node: `ghost${w.n1.name}`, vmid: 555, name: 'ghost-ct', status: 'running', macAddress: randomMac(), ipv4Address: randomIp(), osName: null, syncJobId: null, seenAt: new Date() });
+    await models.MachineSnapshot.create({ kind: 'lxc', node: `ghost${w.n1.name}`, vmid: 555, name: 'ghost-ct', status: 'running', macAddress: randomMac(), ipv4Address: randomIp(), osName: null, syncJobId: null, seenAt: new Date() });
     try {
       const unregistered = await json(agent, csrf, '/inventory/drift/import', { kind: 'lxc', node: `ghost${w.n1.name}`, vmid: 555 }).expect(422);
       expect(unregistered.body.error).to.equal(`Node ghost${w.n1.name} is not registered in Berth; register it first.`);
       const page = await agent.post('/inventory/drift/import').type('form').send({ _csrf: csrf, kind: 'lxc', node: `ghost${w.n1.name}`, vmid: '555' }).expect(422);
       expect(page.text).to.include(`Register node ghost${w.n1.name} in Berth first.`).and.include('In Proxmox, unknown to Berth');
     } finally {
-      await models.GuestSnapshot.destroy({ where: { node: `ghost${w.n1.name}` } });
+      await models.MachineSnapshot.destroy({ where: { node: `ghost${w.n1.name}` } });
     }
 
     await json(agent, csrf, '/inventory/drift/import', { kind: 'lxc', node: w.n2.name, vmid: 102 }).expect(201);
@@ -82,6 +82,9 @@ describe('inventory: drift page and actions', () => {
 
     const missing = await json(agent, csrf, '/inventory/drift/import', { kind: 'qemu', node: w.n2.name, vmid: 999 }).expect(404);
     expect(missing.body.error).to.equal(`The last sync saw no VM 999 on ${w.n2.name}.`);
+    // A browser gets the drift page again (the machine went away since it was drawn), not an error page.
+    const missingPage = await agent.post('/inventory/drift/import').type('form').send({ _csrf: csrf, kind: 'qemu', node: w.n2.name, vmid: '999' }).expect(404);
+    expect(missingPage.text).to.include(`The last sync saw no VM 999 on ${w.n2.name}.`).and.include('In Proxmox, unknown to Berth');
     const bad = await json(agent, csrf, '/inventory/drift/import', { kind: 'docker', node: 'pve 1', vmid: 5, username: 'a b' }).expect(422);
     expect(bad.body.fields).to.have.keys('kind', 'node', 'vmid', 'username');
   });
@@ -95,7 +98,7 @@ describe('inventory: drift page and actions', () => {
     w.s.sim.state.guests.get(201)!.node = w.n1.name;
     await sync();
     const { models } = testContext().db;
-    const ct = (await models.Container.findOne({ where: { nodeId: w.n2.id, containerId: 102 } }))!;
+    const ct = (await models.Container.findOne({ where: { nodeId: w.n2.id, vmid: 102 } }))!;
     const vm = (await models.VirtualMachine.findOne({ where: { vmid: 201, nodeId: w.n2.id } }))!;
     const oldMac = ct.macAddress;
 
@@ -137,14 +140,14 @@ describe('inventory: drift page and actions', () => {
       await w.pve.tasks.wait(await w.pve.containers.delete(w.n1.name, 101), { pollMs: 10 });
       await w.pve.containers.updateConfig(w.n1.name, 100, { net0: 'name=eth0,bridge=vmbr0,hwaddr=BC:24:11:12:34:56,ip=dhcp' });
       await sync();
-      const gone = (await models.Container.findOne({ where: { nodeId: w.n1.id, containerId: 101 } }))!;
+      const gone = (await models.Container.findOne({ where: { nodeId: w.n1.id, vmid: 101 } }))!;
       expect(JSON.parse(gone.drift!)).to.deep.equal({ gone: true });
       const page = (await agent.get('/inventory/drift').expect(200)).text;
       expect(page).to.match(new RegExp(`data-record="container/${gone.id}"[\\s\\S]*?${w.name('build01')}`));
       const refused = await json(agent, csrf, '/inventory/drift/accept', { kind: 'container', id: gone.id }).expect(409);
       expect(refused.body.error).to.include('is gone from Proxmox');
 
-      const web = (await models.Container.findOne({ where: { nodeId: w.n1.id, containerId: 100 } }))!;
+      const web = (await models.Container.findOne({ where: { nodeId: w.n1.id, vmid: 100 } }))!;
       const clash = await json(agent, csrf, '/inventory/drift/accept', { kind: 'container', id: web.id }).expect(409);
       expect(clash.body.fields.macAddress).to.equal(`${holder.hostname} (container) already has the MAC address bc:24:11:12:34:56.`);
       const clashPage = await agent.post('/inventory/drift/accept').type('form').send({ _csrf: csrf, kind: 'container', id: String(web.id) }).expect(409);
@@ -162,7 +165,7 @@ describe('inventory: drift page and actions', () => {
   it('escapes what Proxmox reports, and is for admins only', async () => {
     const { agent } = await admin();
     const { models } = testContext().db;
-    await models.GuestSnapshot.create({ kind: 'qemu', node: w.n1.name, vmid: 777, name: '<script>alert(1)</script>', status: 'running', macAddress: null, ipv4Address: null, osName: null, syncJobId: null, seenAt: new Date() });
+    await models.MachineSnapshot.create({ kind: 'qemu', node: w.n1.name, vmid: 777, name: '<script>alert(1)</script>', status: 'running', macAddress: null, ipv4Address: null, osName: null, syncJobId: null, seenAt: new Date() });
     const page = (await agent.get('/inventory/drift').expect(200)).text;
     expect(page).to.include('&lt;script&gt;alert(1)&lt;/script&gt;').and.not.include('<script>alert(1)</script>');
 

@@ -34,7 +34,7 @@ describe('inventory: CSV export of the current list view', function () {
     ownerAgent = request.agent(fixture.app);
     await login(ownerAgent, o.user.username, o.password);
     node = await createNode({ name: `n-${tag}` });
-    web = await createContainer({ hostname: `web-${tag}.example.org`, username: owner.username, nodeId: node.id, containerId: uniqueVmid(), status: 'running', expiresAt: '2031-05-01', purpose: '=cmd()', notes: '@SUM(1+1)\nline two, "quoted"', tags: `${tag},web`, environment: 'production' });
+    web = await createContainer({ hostname: `web-${tag}.example.org`, username: owner.username, nodeId: node.id, vmid: uniqueVmid(), status: 'running', expiresAt: '2031-05-01', purpose: '=cmd()', notes: '@SUM(1+1)\nline two, "quoted"', tags: `${tag},web`, environment: 'production' });
     db = await createContainer({ hostname: `db-${tag}.example.org`, username: owner.username, status: 'stopped', purpose: '+1-2', tags: tag });
     theirs = await createContainer({ hostname: `other-${tag}.example.org`, username: other.username, status: 'running', purpose: '-x', tags: tag });
   });
@@ -58,7 +58,7 @@ describe('inventory: CSV export of the current list view', function () {
     expect(rows[0]).to.deep.equal(header);
     expect(rows.slice(1).map((r) => r[0])).to.deep.equal([theirs.hostname, web.hostname]);
     const row = Object.fromEntries(header.map((h, i) => [h, rows[2][i]]));
-    expect(row).to.deep.include({ hostname: web.hostname, node: node.name, vmid: String(web.containerId), owner: owner.username, ipv4: web.ipv4Address, mac: web.macAddress, status: 'running', environment: 'production', expires: '2031-05-01', tags: `${tag},web`, ai_container: 'N' });
+    expect(row).to.deep.include({ hostname: web.hostname, node: node.name, vmid: String(web.vmid), owner: owner.username, ipv4: web.ipv4Address, mac: web.macAddress, status: 'running', environment: 'production', expires: '2031-05-01', tags: `${tag},web`, ai_container: 'N' });
   });
 
   it('guards cells against spreadsheet formulas', async () => {

@@ -55,7 +55,7 @@ describe('inventory: CSV import', () => {
     expect((await admin.apply('/containers', id).expect(200)).body).to.deep.equal({ created: 3, updated: 0 });
     const [nodeA, nodeB] = await Promise.all([Node.findOne({ where: { name: 'pve-import-a' } }), Node.findOne({ where: { name: 'pve-import-b' } })]);
     const web = (await Container.findOne({ where: { hostname: 'web-01.import.example.org' } }))!;
-    expect(web.get()).to.include({ nodeId: nodeA!.id, containerId: 4101, username: 'imp-alice', macAddress: 'bc:24:11:aa:01:11', status: 'running', tags: 'web,prod', purpose: 'Web front, public', expiresAt: '2027-03-31', aiContainer: 'N' });
+    expect(web.get()).to.include({ nodeId: nodeA!.id, vmid: 4101, username: 'imp-alice', macAddress: 'bc:24:11:aa:01:11', status: 'running', tags: 'web,prod', purpose: 'Web front, public', expiresAt: '2027-03-31', aiContainer: 'N' });
     expect(web.notes).to.match(/^Line one\r?\nline two, with a comma$/);
     const db = (await Container.findOne({ where: { hostname: 'db-01.import.example.org' } }))!;
     expect(db.get()).to.include({ macAddress: 'bc:24:11:aa:01:12', expiresAt: null, status: 'stopped' });

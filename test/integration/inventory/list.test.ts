@@ -35,8 +35,8 @@ describe('inventory: container and VM lists (search, filters, sort, pages)', fun
     }
     nodeA = await createNode({ name: `a-${tag}` });
     nodeB = await createNode({ name: `b-${tag}` });
-    alpha = await createContainer({ hostname: `alpha-${tag}.example.org`, username: owner.username, nodeId: nodeA.id, containerId: uniqueVmid(), ipv4Address: `${net}.1`, macAddress: '02:ab:00:00:00:01'.replace('00:00', crypto.randomBytes(2).toString('hex').replace(/(..)(..)/, '$1:$2')), status: 'running', expiresAt: addDays(today, 3), tags: `${tag},w${tag}`, environment: 'production' });
-    beta = await createContainer({ hostname: `beta-${tag}.example.org`, username: owner.username, nodeId: nodeB.id, containerId: uniqueVmid(), ipv4Address: `${net}.2`, status: 'stopped', expiresAt: addDays(today, -1), tags: `d${tag},${tag}`, drift: JSON.stringify({ status: { berth: 'stopped', proxmox: 'running' } }) });
+    alpha = await createContainer({ hostname: `alpha-${tag}.example.org`, username: owner.username, nodeId: nodeA.id, vmid: uniqueVmid(), ipv4Address: `${net}.1`, macAddress: '02:ab:00:00:00:01'.replace('00:00', crypto.randomBytes(2).toString('hex').replace(/(..)(..)/, '$1:$2')), status: 'running', expiresAt: addDays(today, 3), tags: `${tag},w${tag}`, environment: 'production' });
+    beta = await createContainer({ hostname: `beta-${tag}.example.org`, username: owner.username, nodeId: nodeB.id, vmid: uniqueVmid(), ipv4Address: `${net}.2`, status: 'stopped', expiresAt: addDays(today, -1), tags: `d${tag},${tag}`, drift: JSON.stringify({ status: { berth: 'stopped', proxmox: 'running' } }) });
     gamma = await createContainer({ hostname: `gamma-${tag}.example.org`, username: other.username, nodeId: nodeA.id, ipv4Address: `${net}.3`, expiresAt: addDays(today, 30), tags: tag });
     delta = await createContainer({ hostname: `delta-${tag}.example.org`, username: null, ipv4Address: `${net}.4`, tags: `x${tag},${tag},y${tag}` });
   });
@@ -53,7 +53,7 @@ describe('inventory: container and VM lists (search, filters, sort, pages)', fun
     expect(res.body).to.include({ total: 4, page: 1, per: 50, pages: 1 });
     const row = res.body.containers.find((r: { id: number }) => r.id === alpha.id);
     expect(row).to.have.keys('id', 'name', 'nodeId', 'node', 'vmid', 'ip', 'mac', 'owner', 'status', 'environment', 'expiresAt', 'expired', 'expiringSoon', 'tags', 'drifted', 'updatedAt');
-    expect(row).to.include({ name: alpha.hostname, node: nodeA.name, vmid: alpha.containerId, ip: `${net}.1`, owner: owner.username, status: 'running', expiringSoon: true, expired: false, drifted: false });
+    expect(row).to.include({ name: alpha.hostname, node: nodeA.name, vmid: alpha.vmid, ip: `${net}.1`, owner: owner.username, status: 'running', expiringSoon: true, expired: false, drifted: false });
     expect(row.tags).to.deep.equal([tag, `w${tag}`]);
     const b = res.body.containers.find((r: { id: number }) => r.id === beta.id);
     expect(b).to.include({ expired: true, expiringSoon: false, drifted: true });

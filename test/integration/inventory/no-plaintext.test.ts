@@ -54,7 +54,7 @@ describe('no plaintext secret at rest', function () {
     expect(revealed.body.password).to.equal(plaintexts.jsonPassword);
     await agent.post(`/vms/${vm.id}/credentials`).type('form').send({ label: '', username: 'x', password: plaintexts.rejectedPassword, _csrf: csrf }).expect(422);
     await agent.get(`/containers/${ct.id}`).set('Accept', 'text/html').expect(200);
-    const { credential } = await createCredential('vm', vm.id, { password: plaintexts.factoryPassword });
+    const { credential } = await createCredential({ virtualMachineId: vm.id, password: plaintexts.factoryPassword });
     await createNode({ apiTokenId: 'root@pam!berth', apiTokenSecret: plaintexts.nodeToken });
 
     const dump = await dumpDatabase();

@@ -2,6 +2,7 @@ import crypto from 'node:crypto';
 import { expect } from 'chai';
 import request from 'supertest';
 import { createContainer, createNode, createVm, randomIp, randomMac, uniqueVmid } from '../../factories/inventory.js';
+import { createJob } from '../../factories/jobs.js';
 import { createAdminUser, createUser } from '../../factories/users.js';
 import { useApp } from '../../support/app.js';
 import { testContext } from '../../support/context.js';
@@ -34,7 +35,7 @@ describe('inventory: container and VM record pages', function () {
     const row = await models().Container.findOne({ where: { hostname } });
     expect(row, 'stored lower-cased').to.not.equal(null);
     expect(res.headers.location).to.equal(`/containers/${row!.id}`);
-    expect(row!).to.include({ username: user.username, containerId: vmid, nodeId: node.id, environment: 'production', tags: 'web,team-a', status: 'unknown' });
+    expect(row!).to.include({ username: user.username, vmid, nodeId: node.id, environment: 'production', tags: 'web,team-a', status: 'unknown' });
     expect(row!.macAddress).to.match(/^bc:24:11:aa:bb:[0-9a-f]{2}$/);
     const page = await agent.get(res.headers.location).expect(200);
     expect(page.text).to.contain('Container ' + hostname + ' added.').and.contain(node.name).and.contain(String(vmid)).and.contain('Team wiki').and.contain('expires in').and.contain('line one\nline two');
@@ -129,13 +130,13 @@ describe('inventory: container and VM record pages', function () {
   it('answers unique clashes (hostname, IP, MAC also against a VM, VMID on a node) with 409 and a field message, never 500', async () => {
     const { agent, csrf } = await agentFor(true);
     const node = await createNode();
-    const existing = await createContainer({ nodeId: node.id, containerId: uniqueVmid() });
+    const existing = await createContainer({ nodeId: node.id, vmid: uniqueVmid() });
     const vm = await createVm();
     const cases: Array<[Record<string, unknown>, string, string]> = [
       [{ hostname: existing.hostname }, 'hostname', `Another container is already called ${existing.hostname}.`],
       [{ ipv4Address: existing.ipv4Address }, 'ipv4Address', `${existing.hostname} (container) already has the IP address`],
       [{ macAddress: vm.macAddress!.toUpperCase() }, 'macAddress', `${vm.name} (VM) already has the MAC address ${vm.macAddress}`],
-      [{ nodeId: node.id, containerId: existing.containerId }, 'containerId', `VMID ${existing.containerId} on that node is already ${existing.hostname}.`],
+      [{ nodeId: node.id, containerId: existing.vmid }, 'containerId', `VMID ${existing.vmid} on that node is already ${existing.hostname}.`],
     ];
     for (const [body, field, message] of cases) {
       const hostname = `clash-${tag()}.example.org`;
@@ -147,9 +148,9 @@ describe('inventory: container and VM record pages', function () {
     }
     // The same VMID on another node is fine; a clash on update names the field too.
     const other = await createNode();
-    const ok = await agent.post('/containers').set('X-CSRF-Token', csrf).send({ hostname: `ok-${tag()}.example.org`, nodeId: other.id, containerId: existing.containerId }).expect(201);
+    const ok = await agent.post('/containers').set('X-CSRF-Token', csrf).send({ hostname: `ok-${tag()}.example.org`, nodeId: other.id, containerId: existing.vmid }).expect(201);
     const moved = await agent.put(`/containers/${ok.body.id}`).set('X-CSRF-Token', csrf).send({ nodeId: node.id }).expect(409);
-    expect(moved.body.fields.containerId).to.contain(`VMID ${existing.containerId}`);
+    expect(moved.body.fields.containerId).to.contain(`VMID ${existing.vmid}`);
     const edit = await agent.post(`/containers/${ok.body.id}`).type('form').send({ _csrf: csrf, hostname: existing.hostname }).expect(409);
     expect(edit.text).to.contain(`Another container is already called ${existing.hostname}.`).and.contain(`action="/containers/${ok.body.id}"`);
   });
@@ -188,7 +189,7 @@ describe('inventory: container and VM record pages', function () {
     const drift = JSON.stringify({ gone: true, fields: { ipv4Address: { berth: '10.0.0.1', proxmox: '10.0.0.2' } } });
     const ct = await createContainer({ username: user.username, expiresAt: past, drift });
     await models().Service.create({ containerId: ct.id, type: 'http', internalPort: 8080, externalPort: null, externalHostname: `svc-${tag()}.example.org` });
-    const job = await models().Job.create({ command: 'sync', createdBy: user.username, status: 'success', subjectType: 'container', subjectId: ct.id } as never);
+    const job = await createJob({ command: 'sync', createdBy: user.username, status: 'success', subjectType: 'container', subjectId: ct.id });
     const page = await agent.get(`/containers/${ct.id}`).expect(200);
     expect(page.text).to.contain('Gone from Proxmox').and.contain('Proxmox differs').and.contain('10.0.0.1').and.contain('10.0.0.2');
     expect(page.text).to.contain('expired 3 days ago').and.contain('8080').and.contain(`href="/status/${job.id}"`);

@@ -6,11 +6,12 @@ import path from 'node:path';
 import { expect } from 'chai';
 import { initModels } from '../../../models/index.js';
 import { Auditor } from '../../../src/audit/index.js';
-import { openDatabase, type Db } from '../../../src/lib/db/index.js';
+import { openDatabase, type Db } from '../../../src/database.js';
 import { projectRoot } from '../../../src/lib/paths.js';
 import { Vault } from '../../../src/lib/vault.js';
 import { SECRET_PURPOSE, SSH_KEY_PURPOSE } from '../../../src/services/credentials.js';
 import { BATCH_SIZE, rotateKeys } from '../../../src/services/rotate-key.js';
+import { testCommand } from '../../support/command.js';
 import { testConfig, testContext } from '../../support/context.js';
 import { createScratchDatabase, type ScratchDatabase } from '../../support/databases.js';
 
@@ -43,12 +44,17 @@ describe('vault key rotation (src/services/rotate-key.ts, bin/rotate-key)', func
     await scratch?.drop();
   });
   beforeEach(async () => {
+    // The one place a test empties tables: this file's own database, which holds no other test's rows.
+    // Rotation re-seals every row, so each test starts from none (a new database per test costs seconds).
     const m = db.models;
     await m.Credential.destroy({ where: {} });
     await m.VirtualMachine.destroy({ where: {} });
     await m.Container.destroy({ where: {} });
     await m.Node.destroy({ where: {} });
   });
+
+  /** The CLI's command context on this file's database, with `vault`. */
+  const onScratch = (vault: Vault) => testCommand({ models: db.models, sequelize: db.sequelize, vault, auditor: new Auditor(db.models, null) });
 
   async function seed(vault: Vault, options: { credentials: number; withKey?: number; nodes?: number }) {
     const m = db.models;
@@ -81,11 +87,11 @@ describe('vault key rotation (src/services/rotate-key.ts, bin/rotate-key)', func
   it('re-seals credentials (secret and SSH key) and node tokens from A to B; afterwards B alone opens everything', async () => {
     const m = db.models;
     const plain = await seed(vaultA, { credentials: 3, withKey: 1, nodes: 2 });
-    const check = await rotateKeys({ models: m, sequelize: db.sequelize, vault: vaultBA }, { check: true });
+    const check = await rotateKeys(onScratch(vaultBA), { check: true });
     expect(check).to.deep.equal({ keyId: vaultB.keyId, credentials: 3, nodeTokens: 2, unreadable: [] });
     expect(await m.Credential.count({ where: { keyId: vaultA.keyId } }), '--check writes nothing').to.equal(3);
 
-    const result = await rotateKeys({ models: m, sequelize: db.sequelize, vault: vaultBA, auditor: new Auditor(m, null) });
+    const result = await rotateKeys(onScratch(vaultBA));
     expect(result).to.deep.equal({ keyId: vaultB.keyId, credentials: 3, nodeTokens: 2, unreadable: [] });
     const credentials = await m.Credential.findAll({ order: [['label', 'ASC']] });
     for (const c of credentials) {
@@ -101,12 +107,12 @@ describe('vault key rotation (src/services/rotate-key.ts, bin/rotate-key)', func
     expect(event).to.include({ actor: null, objectType: 'vault', objectId: vaultB.keyId });
     expect(JSON.parse(event.changes!)).to.deep.equal({ credentials: { after: 3 }, nodeTokens: { after: 2 }, leftOnOldKeys: { after: 0 } });
     // Running it again finds nothing to do.
-    expect(await rotateKeys({ models: m, sequelize: db.sequelize, vault: vaultBA }, { check: true })).to.include({ credentials: 0, nodeTokens: 0 });
+    expect(await rotateKeys(onScratch(vaultBA), { check: true })).to.include({ credentials: 0, nodeTokens: 0 });
   });
 
   it(`works through more than one batch of ${BATCH_SIZE}`, async () => {
     await seed(vaultA, { credentials: BATCH_SIZE * 2 + 17 });
-    const result = await rotateKeys({ models: db.models, sequelize: db.sequelize, vault: vaultBA });
+    const result = await rotateKeys(onScratch(vaultBA));
     expect(result.credentials).to.equal(BATCH_SIZE * 2 + 17);
     expect(await db.models.Credential.count({ where: { keyId: vaultB.keyId } })).to.equal(BATCH_SIZE * 2 + 17);
   });
@@ -121,7 +127,7 @@ describe('vault key rotation (src/services/rotate-key.ts, bin/rotate-key)', func
     await damaged!.update({ secret: broken });
     const unknownBefore = (await m.Credential.findOne({ where: { keyId: vaultC.keyId } }))!.secret;
 
-    const result = await rotateKeys({ models: m, sequelize: db.sequelize, vault: vaultBA, auditor: new Auditor(m, null) });
+    const result = await rotateKeys(onScratch(vaultBA));
     expect(result).to.include({ credentials: 1, nodeTokens: 0 });
     expect(result.unreadable.map((u) => [u.table, u.keyId])).to.have.deep.members([
       ['Credentials', vaultA.keyId],

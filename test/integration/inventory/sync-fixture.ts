@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import { Op } from 'sequelize';
 import type { Node } from '../../../models/index.js';
 import { createProxmoxClient, type ProxmoxClient } from '../../../src/lib/proxmox/index.js';
-import type { SeedInput } from '../../../src/pve-sim/index.js';
+import type { SeedInput } from '../../../tools/pve-sim/index.js';
 import { createNode } from '../../factories/inventory.js';
 import { testContext } from '../../support/context.js';
 import { ADMIN_TOKEN, SEED_FILE, startSim, type StartedSim } from '../../support/pve-sim.js';
@@ -19,7 +19,7 @@ export interface SyncWorld {
   /** Berth nodes for the seed's pve1 and pve2. */
   n1: Node;
   n2: Node;
-  /** The seed's guest names with this world's suffix: web01 → web01-<suffix>. */
+  /** The seed's machine names with this world's suffix: web01 → web01-<suffix>. */
   name(seedName: string): string;
   /** The seed's address 10.20.0.x in this world's subnet. */
   ip(seedIp: string): string;
@@ -61,14 +61,14 @@ export async function startSyncWorld(opts: { https?: boolean } = {}): Promise<Sy
       const ids = [n1.id, n2.id];
       await models.Container.destroy({ where: { nodeId: ids } });
       await models.VirtualMachine.destroy({ where: { nodeId: ids } });
-      await models.GuestSnapshot.destroy({ where: { node: { [Op.in]: Object.values(nodeName) } } });
+      await models.MachineSnapshot.destroy({ where: { node: { [Op.in]: Object.values(nodeName) } } });
       await models.Node.destroy({ where: { id: ids } });
       await s.close();
     },
   };
 }
 
-/** A world plus a Proxmox client on its simulator (to change guests behind Berth's back). */
+/** A world plus a Proxmox client on its simulator (to change machines behind Berth's back). */
 export type SyncWorldWithClient = SyncWorld & { pve: ProxmoxClient };
 
 /**

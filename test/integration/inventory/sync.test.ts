@@ -1,12 +1,12 @@
-// Sync with Proxmox against the simulator: the job through a real runner, drift for guests changed
+// Sync with Proxmox against the simulator: the job through a real runner, drift for machines changed
 // behind Berth's back (added, removed, stopped, re-addressed, renamed, migrated), a node that fails,
-// one read per guest when several Berth nodes share a cluster, and the schedule's one-per-slot rule.
+// one read per machine when several Berth nodes share a cluster, and the schedule's one-per-slot rule.
 import { expect } from 'chai';
 import request from 'supertest';
 import { Op } from 'sequelize';
 import type { Container, VirtualMachine } from '../../../models/index.js';
 import { Auditor } from '../../../src/audit/index.js';
-import { importGuest } from '../../../src/inventory/drift-actions.js';
+import { importMachine } from '../../../src/inventory/drift-actions.js';
 import { parseDrift } from '../../../src/inventory/drift.js';
 import { syncInventory } from '../../../src/inventory/sync.js';
 import { SyncScheduler } from '../../../src/jobs/scheduler.js';
@@ -15,6 +15,7 @@ import { Vault } from '../../../src/lib/vault.js';
 import { loadDriftPage } from '../../../src/presenters/drift.js';
 import { createUser } from '../../factories/users.js';
 import { useApp } from '../../support/app.js';
+import { testCommand } from '../../support/command.js';
 import { testContext } from '../../support/context.js';
 import { csrfToken, login } from '../../support/login.js';
 import { jobOutput, startRunner, waitForJob } from '../../support/runner.js';
@@ -40,13 +41,13 @@ describe('inventory: sync with Proxmox', () => {
     const ours = (r: { kind: string; id: number }) => (r.kind === 'container' ? cts : vms).includes(r.id);
     return { ...page, unknown: page.unknown.filter((g) => names.includes(g.node)), gone: page.gone.filter(ours), drifted: page.drifted.filter(ours) };
   };
-  /** Imports every guest of the last sync on this world's nodes, owned by `owner`. */
+  /** Imports every machine of the last sync on this world's nodes, owned by `owner`. */
   async function importAll(owner = 'sync-owner') {
-    for (const g of (await mine()).unknown) await importGuest(deps(), { kind: g.kind, node: g.node, vmid: g.vmid, username: owner }, { username: 'sync-test' });
+    for (const g of (await mine()).unknown) await importMachine(testCommand({ actor: { username: 'sync-test' } }), { kind: g.kind, node: g.node, vmid: g.vmid, username: owner });
   }
   const wait = async (upid: string) => w.pve.tasks.wait(upid, { pollMs: 10 });
 
-  it('runs as a job through the runner: every node read, seed guests listed as unknown, the enqueue audited', async function () {
+  it('runs as a job through the runner: every node read, seed machines listed as unknown, the enqueue audited', async function () {
     this.timeout(60_000);
     const { user, password } = await createUser({ role: 'admin' });
     const agent = request.agent(fixture.app);
@@ -80,18 +81,18 @@ describe('inventory: sync with Proxmox', () => {
       ['lxc', w.n2.name, 102, w.name('db01'), 'running', w.ip('10.20.0.12')],
       ['qemu', w.n2.name, 201, w.name('legacy-vm'), 'stopped', null],
     ]);
-    const snap = await models.GuestSnapshot.findOne({ where: { node: w.n1.name, vmid: 100 } });
+    const snap = await models.MachineSnapshot.findOne({ where: { node: w.n1.name, vmid: 100 } });
     expect(snap!.macAddress).to.match(/^bc:24:11(:[0-9a-f]{2}){3}$/);
     expect(snap!.syncJobId).to.equal(queued.id);
   });
 
-  it('records drift for guests changed behind Berth\'s back, and changes no inventory field', async function () {
+  it('records drift for machines changed behind Berth\'s back, and changes no inventory field', async function () {
     this.timeout(30_000);
     const { models } = testContext().db;
     await sync();
     await importAll();
     const first = await sync();
-    expect(first).to.include({ guests: 5, inStep: 5, drifted: 0, gone: 0 });
+    expect(first).to.include({ machines: 5, inStep: 5, drifted: 0, gone: 0 });
     expect(await mine()).to.deep.include({ unknown: [], gone: [], drifted: [] });
 
     // Behind Berth's back: a new container, one deleted, one stopped, one re-addressed, a VM renamed, one migrated.
@@ -106,13 +107,13 @@ describe('inventory: sync with Proxmox', () => {
     const before = await Promise.all([models.Container.findAll({ where: { nodeId: [w.n1.id, w.n2.id] }, raw: true }), models.VirtualMachine.findAll({ where: { nodeId: [w.n1.id, w.n2.id] }, raw: true })]);
     const auditsBefore = await models.AuditEvent.count();
     const report = await sync();
-    expect(report).to.include({ guests: 5, inStep: 0, drifted: 4, gone: 1 });
+    expect(report).to.include({ machines: 5, inStep: 0, drifted: 4, gone: 1 });
 
     const page = await mine();
     expect(page.unknown.map((g) => [g.kind, g.node, g.vmid, g.name])).to.deep.equal([['lxc', w.n1.name, 300, w.name('new01')]]);
     expect(page.gone.map((r) => r.name)).to.deep.equal([w.name('build01')]);
     const drift = Object.fromEntries(page.drifted.map((r) => [r.name, Object.fromEntries(r.fields.map((f) => [f.field, [f.berth, f.proxmox]]))]));
-    const db01 = before[0].find((r) => r.containerId === 102)!;
+    const db01 = before[0].find((r) => r.vmid === 102)!;
     expect(drift).to.deep.equal({
       [w.name('web01')]: { status: ['running', 'stopped'] },
       [w.name('db01')]: { macAddress: [db01.macAddress, 'bc:24:11:0a:0b:0c'], ipv4Address: [w.ip('10.20.0.12'), newIp] },
@@ -121,7 +122,7 @@ describe('inventory: sync with Proxmox', () => {
     });
     // The migrated VM is not also listed as unknown on its new node (checked above), and the
     // stored drift has the documented shape.
-    const web01 = (await models.Container.findOne({ where: { containerId: 100, nodeId: w.n1.id } }))!;
+    const web01 = (await models.Container.findOne({ where: { vmid: 100, nodeId: w.n1.id } }))!;
     expect(parseDrift(web01.drift)).to.deep.equal({ fields: { status: { berth: 'running', proxmox: 'stopped' } } });
 
     // Bookkeeping only: every inventory field (updatedAt included) is as it was, and nothing was audited.
@@ -138,7 +139,7 @@ describe('inventory: sync with Proxmox', () => {
     expect((await mine()).drifted.map((r) => r.name)).not.to.include(w.name('web01'));
   });
 
-  it('keeps going when a node fails, and does not report the guests it could not see as gone', async () => {
+  it('keeps going when a node fails, and does not report the machines it could not see as gone', async () => {
     const { models } = testContext().db;
     await sync();
     await importAll();
@@ -155,19 +156,19 @@ describe('inventory: sync with Proxmox', () => {
     expect(report.covered).to.deep.equal([w.n1.name]);
     expect(stderr.join('')).to.match(new RegExp(`^${w.n2.name}: Proxmox rejected the credentials`));
     expect(stdout.join('')).to.include(`${w.n1.name}: 2 containers, 1 VM\n`);
-    const onN2 = await models.Container.findOne({ where: { nodeId: w.n2.id, containerId: 102 } });
+    const onN2 = await models.Container.findOne({ where: { nodeId: w.n2.id, vmid: 102 } });
     expect(onN2!.drift, 'not marked gone').to.equal(null);
-    expect(await models.GuestSnapshot.count({ where: { node: w.n2.name } }), 'its last snapshots kept').to.equal(2);
+    expect(await models.MachineSnapshot.count({ where: { node: w.n2.name } }), 'its last snapshots kept').to.equal(2);
     expect((await mine()).drifted.map((r) => r.name)).to.deep.equal([w.name('web01')]);
   });
 
-  it('reads each guest once when several Berth nodes belong to one cluster', async () => {
+  it('reads each machine once when several Berth nodes belong to one cluster', async () => {
     await sync();
     expect(w.s.sim.count('GET', '/cluster/resources')).to.equal(2);
     expect(w.s.sim.count('GET', `/nodes/${w.n1.name}/lxc/100/config`)).to.equal(1);
     expect(w.s.sim.count('GET', `/nodes/${w.n2.name}/qemu/201/config`)).to.equal(1);
-    expect(w.s.sim.count('GET', `/nodes/${w.n1.name}/lxc/9000/config`), 'templates are not guests').to.equal(0);
-    expect(await testContext().db.models.GuestSnapshot.count({ where: { node: { [Op.in]: [w.n1.name, w.n2.name] } } })).to.equal(5);
+    expect(w.s.sim.count('GET', `/nodes/${w.n1.name}/lxc/9000/config`), 'templates are not machines').to.equal(0);
+    expect(await testContext().db.models.MachineSnapshot.count({ where: { node: { [Op.in]: [w.n1.name, w.n2.name] } } })).to.equal(5);
   });
 });
 

@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import request from 'supertest';
 import type { Job } from '../../../models/index.js';
 import { claimJobs } from '../../../src/jobs/claim.js';
+import { createJob, createJobRunner } from '../../factories/jobs.js';
 import { createAdminUser } from '../../factories/users.js';
 import { failJobOutputWrites } from '../../support/faults.js';
 import { useApp } from '../../support/app.js';
@@ -71,8 +72,8 @@ describe('job runner under faults', function () {
     await stopping;
     // A job of a runner that looks dead: a stopped runner must leave it to the living.
     const old = new Date(Date.now() - 60_000);
-    await models.JobRunner.create({ id: 'quiet-runner', hostname: 'elsewhere', pid: 1, concurrency: 1, startedAt: old, heartbeatAt: old });
-    const id = (await models.Job.create({ command: 'true', status: 'running', lockedBy: 'quiet-runner', lockedAt: old, startedAt: old } as never)).id;
+    await createJobRunner({ id: 'quiet-runner', startedAt: old, heartbeatAt: old });
+    const id = (await createJob({ status: 'running', lockedBy: 'quiet-runner', lockedAt: old, startedAt: old })).id;
     await sleep(3000);
     expect(beatsAfterStop, 'heartbeats after stop').to.equal(0);
     expect(await models.JobRunner.count({ where: { id: runner.id } })).to.equal(0);

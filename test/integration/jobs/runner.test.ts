@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { createJob, createJobRunner } from '../../factories/jobs.js';
 import { testContext } from '../../support/context.js';
 import { groupAlive, insertShellJob, waitForOutput, jobOutput, startRunner, waitForJob } from '../../support/runner.js';
 
@@ -108,8 +109,8 @@ describe('job runner: timeouts, cancellation, recovery', function () {
   it("marks failure a running job whose runner stopped heartbeating, with the reason, and does not re-run it", async () => {
     const { models } = testContext().db;
     const old = new Date(Date.now() - 60_000);
-    await models.JobRunner.create({ id: 'ghost-runner', hostname: 'gone', pid: 1, concurrency: 1, startedAt: old, heartbeatAt: old });
-    const id = (await models.Job.create({ command: 'echo never', status: 'running', lockedBy: 'ghost-runner', lockedAt: old, startedAt: old } as never)).id;
+    await createJobRunner({ id: 'ghost-runner', hostname: 'gone', startedAt: old, heartbeatAt: old });
+    const id = (await createJob({ command: 'echo never', status: 'running', lockedBy: 'ghost-runner', lockedAt: old, startedAt: old })).id;
     const runner = await startRunner({ heartbeatSeconds: 1, staleSeconds: 5 });
     const job = await waitForJob(id, 10_000);
     await runner.close();
@@ -123,16 +124,16 @@ describe('job runner: timeouts, cancellation, recovery', function () {
   it('runs in-process tasks with validated parameters', async () => {
     const { enqueueJob } = await import('../../../src/jobs/enqueue.js');
     const runner = await startRunner();
-    const job = await enqueueJob(testContext().db.models, { task: 'echo', params: { lines: ['a', 'b'] }, createdBy: 'alice', isAdmin: false });
+    const job = await enqueueJob(testContext().db.models, { task: 'echo', params: { lines: ['a', 'b'] }, createdBy: 'alice', mayRunAdminTasks: false });
     const done = await waitForJob(job.id);
     await runner.close();
     expect(done.status).to.equal('success');
     expect(await jobOutput(job.id)).to.equal('a\nb\n');
     let error: any;
-    await enqueueJob(testContext().db.models, { task: 'echo', params: { lines: 'nope' }, createdBy: 'alice', isAdmin: false }).catch((e) => (error = e));
+    await enqueueJob(testContext().db.models, { task: 'echo', params: { lines: 'nope' }, createdBy: 'alice', mayRunAdminTasks: false }).catch((e) => (error = e));
     expect(error?.status).to.equal(422);
     error = undefined;
-    await enqueueJob(testContext().db.models, { command: 'id', createdBy: 'alice', isAdmin: false }).catch((e) => (error = e));
+    await enqueueJob(testContext().db.models, { command: 'id', createdBy: 'alice', mayRunAdminTasks: false }).catch((e) => (error = e));
     expect(error?.status).to.equal(403);
   });
 });

@@ -24,7 +24,7 @@ describe('job runner wake-up across processes', function () {
       const { models } = testContext().db;
       for (let i = 0; i < 3; i++) {
         const t0 = Date.now();
-        const job = await enqueueJob(models, { command: `echo woken ${i}`, createdBy: null, isAdmin: true });
+        const job = await enqueueJob(models, { command: `echo woken ${i}`, createdBy: null, mayRunAdminTasks: true });
         const row = await waitForJob(job.id, 8000, started).catch((err: Error) => {
           throw new Error(`job ${i + 1} of 3 was not started within 8 s of enqueueJob, so the runner was not woken (its poll is 30 s): ${err.message}`);
         });

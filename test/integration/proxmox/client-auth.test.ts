@@ -8,7 +8,7 @@ import {
   authenticateUser, createProxmoxClient, listRealms, ProxmoxAuthError, ProxmoxPermissionError, ProxmoxTfaRequiredError,
   TICKET_LIFETIME_MS, type ProxmoxClient,
 } from '../../../src/lib/proxmox/index.js';
-import { totpCode, type SeedInput } from '../../../src/pve-sim/index.js';
+import { totpCode, type SeedInput } from '../../../tools/pve-sim/index.js';
 import { ADMIN_TOKEN, SEED_FILE, startSim, type StartedSim } from '../../support/pve-sim.js';
 
 /** The sample seed plus dave@pve, who has a TOTP second factor. */

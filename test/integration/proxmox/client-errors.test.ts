@@ -33,7 +33,7 @@ describe('proxmox client error handling', () => {
     expect([e.method, e.path]).to.deep.equal(['POST', '/nodes/pve1/lxc']);
   });
 
-  it('maps parameter errors, unknown guests and unknown nodes', async () => {
+  it('maps parameter errors, unknown machines and unknown nodes', async () => {
     const bad = (await c.containers.create('pve1', { vmid: 101, ostemplate: DEBIAN, extra: { arch: 'sparc' } }).catch((e: unknown) => e)) as ProxmoxError;
     expect(bad.status).to.equal(400);
     expect(bad.errors).to.have.property('arch').that.match(/enumeration/);

@@ -25,7 +25,7 @@ describe('proxmox client: inventory', () => {
     expect(await c.cluster.version()).to.deep.equal({ version: '9.1.3', release: '9.1', repoid: '2d9ae8ef' });
   });
 
-  it('reads /cluster/resources with guests, nodes and storages', async () => {
+  it('reads /cluster/resources with machines, nodes and storages', async () => {
     const all = await c.cluster.resources();
     const ids = all.map((r) => r.id);
     expect(ids).to.include.members(['node/pve1', 'node/pve2', 'lxc/100', 'lxc/102', 'qemu/200', 'storage/pve1/local', 'storage/pve2/local-lvm']);
@@ -60,7 +60,7 @@ describe('proxmox client: inventory', () => {
     expect(await c.access.userGroups('nobody@pve')).to.equal(null);
   });
 
-  it('shows a non-admin user only themselves and the guests they may audit', async () => {
+  it('shows a non-admin user only themselves and the machines they may audit', async () => {
     const alice = createProxmoxClient(s.clientOptions(s.ticketAuth('alice@pve')));
     try {
       expect((await alice.access.users()).map((u) => u.userid)).to.deep.equal(['alice@pve']);

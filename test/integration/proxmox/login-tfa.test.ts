@@ -3,9 +3,9 @@
 import { readFileSync } from 'node:fs';
 import { expect } from 'chai';
 import request from 'supertest';
-import type { SeedInput } from '../../../src/pve-sim/index.js';
+import type { SeedInput } from '../../../tools/pve-sim/index.js';
 import { testContext } from '../../support/context.js';
-import { csrfToken } from '../../support/login.js';
+import { clearLoginFailures, csrfToken } from '../../support/login.js';
 import { SEED_FILE, startSim, type StartedSim } from '../../support/pve-sim.js';
 import { buildApp, type BuiltApp } from '../accounts/build-app.js';
 
@@ -19,7 +19,7 @@ describe('login: Proxmox user with two-factor authentication', () => {
   let sim: StartedSim;
   let built: BuiltApp;
   beforeEach(async () => {
-    await testContext().db.models.RateLimit.destroy({ where: {} });
+    await clearLoginFailures('dave@pve');
     sim = await startSim({ seed: seedWithTfaUser() });
     built = buildApp({ PROXMOX_URL: sim.url, LOGIN_MAX_FAILURES: '2' });
   });

@@ -4,7 +4,7 @@
 // invalid requests with the 400 shape of the README.
 import { expect } from 'chai';
 import { fetch } from 'undici';
-import { listOperations, loadSchema, type MethodInfo, type PropSchema } from '../../../src/pve-sim/schema.js';
+import { listOperations, loadSchema, type MethodInfo, type PropSchema } from '../../../tools/pve-sim/schema.js';
 import { ADMIN_TOKEN, startSim, type StartedSim } from '../../support/pve-sim.js';
 
 const CT = 'application/json;charset=UTF-8';

@@ -6,6 +6,7 @@ import { expect } from 'chai';
 import { z } from 'zod';
 import { loadConfig } from '../../../config/index.js';
 import { registerTask } from '../../../src/jobs/tasks/registry.js';
+import { createJob } from '../../factories/jobs.js';
 import { testContext } from '../../support/context.js';
 import { insertShellJob, jobOutput, startRunner, startRunnerProcess, waitForJob } from '../../support/runner.js';
 
@@ -82,7 +83,7 @@ describe('security: a job process starts from an allow-listed environment', func
     // An in-process runner: its own process.env (this mocha process) holds whatever the shell had.
     const runner = await startRunner({ env: { PATH: '/usr/bin:/bin' } });
     try {
-      const job = await testContext().db.models.Job.create({ command: name, task: name, params: '{}' } as never);
+      const job = await createJob({ command: name, task: name, params: '{}' });
       expect((await waitForJob(job.id)).status).to.equal('success');
       const env = parseEnv(await jobOutput(job.id, 'stdout'));
       expect(Object.fromEntries(env)).to.deep.equal({ PATH: '/usr/bin:/bin', PROBE: 'set-by-task' });

@@ -6,9 +6,9 @@ import { expect } from 'chai';
 import request from 'supertest';
 import { REDACTED } from '../../../src/lib/logger.js';
 import { issuePasswordLink, setPasswordFromLink, userForPasswordToken } from '../../../src/services/passwordLinks.js';
-import { Auditor } from '../../../src/audit/index.js';
 import { createUser } from '../../factories/users.js';
 import { useApp } from '../../support/app.js';
+import { testCommand } from '../../support/command.js';
 import { testContext } from '../../support/context.js';
 import { csrfFrom, login } from '../../support/login.js';
 
@@ -90,17 +90,17 @@ describe('security: a set-password link works once', () => {
   });
 
   it('lets exactly one of two requests racing with the same link set the password', async () => {
-    const { models, sequelize } = testContext().db;
+    const { models } = testContext().db;
     const { user } = await createUser();
     const link = await issuePasswordLink(fixture.config, user);
     const token = new URL(link).searchParams.get('token')!;
     // Both requests looked the link up before either wrote: each holds a user that still has it open.
     const first = (await userForPasswordToken(models, fixture.config, token))!;
     const second = (await userForPasswordToken(models, fixture.config, token))!;
-    const deps = { models, sequelize, auditor: new Auditor(models, null) };
-    await setPasswordFromLink(deps, first, 'first-password-long', { username: null });
+    const cmd = testCommand({ config: fixture.config });
+    await setPasswordFromLink(cmd, first, 'first-password-long');
     let refused: unknown;
-    await setPasswordFromLink(deps, second, 'second-password-long', { username: null }).catch((err) => (refused = err));
+    await setPasswordFromLink(cmd, second, 'second-password-long').catch((err) => (refused = err));
     expect((refused as Error | undefined)?.message).to.include('was already used');
     await login(request.agent(fixture.app), user.username, 'first-password-long');
   });
