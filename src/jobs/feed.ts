@@ -1,6 +1,7 @@
 import { Op } from 'sequelize';
 import { isFinalJobStatus } from '../../models/Job.js';
 import type { Models } from '../../models/index.js';
+import { Backoff } from '../lib/retry.js';
 import type { Logger } from '../lib/logger.js';
 
 export interface FeedRow {
@@ -55,15 +56,15 @@ class Feed {
   private lastStatus: string | null = null;
   private timer: NodeJS.Timeout | null = null;
   private stopped = false;
-  /** The next interval once the job has been quiet for HOT_MS (reset to pollMs by new rows). */
-  private quietMs: number;
+  /** The intervals once the job has been quiet for HOT_MS: doubling up to the idle interval, reset by new rows. */
+  private readonly quiet: Backoff;
   /** The last new row or change of state: the feed starts hot, as a viewer has just arrived. */
   private lastActivityAt = Date.now();
   private stateReadAt = 0;
   queries = 0;
 
   constructor(private readonly jobId: number, private readonly models: Models, private readonly pollMs: number, private readonly idlePollMs: number, private readonly logger: Logger, private readonly onStop: () => void) {
-    this.quietMs = pollMs;
+    this.quiet = new Backoff({ initialMs: pollMs, maxMs: Math.max(idlePollMs, pollMs) });
   }
 
   add(l: FeedListener): void {
@@ -130,11 +131,10 @@ class Feed {
       }
       if (rows.length) this.lastActivityAt = Date.now();
       if (rows.length === PAGE) again = 0;
-      else if (Date.now() - this.lastActivityAt < HOT_MS) again = this.quietMs = this.pollMs;
-      else {
-        again = this.quietMs;
-        this.quietMs = Math.min(this.quietMs * 2, Math.max(this.idlePollMs, this.pollMs));
-      }
+      else if (Date.now() - this.lastActivityAt < HOT_MS) {
+        this.quiet.reset();
+        again = this.pollMs;
+      } else again = this.quiet.next();
     } catch (err) {
       this.logger.warn({ err, jobId: this.jobId }, 'job feed poll failed; retrying');
       this.stateReadAt = 0;

@@ -28,7 +28,7 @@ export function hasTestContext(): boolean {
 export function testContext(): TestContext {
   if (!current) {
     throw new Error(
-      'this run has no test database: unit tests (test/unit/) run without one, so a test that needs it belongs in ' +
+      'this run has no test database: unit and system tests (test/unit/, test/system/) run without one, so a test that needs it belongs in ' +
         'test/integration/ (otherwise: is test/support/root-hooks.ts loaded, and is this called inside a test or hook?)',
     );
   }

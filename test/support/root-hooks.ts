@@ -2,7 +2,7 @@ import { openDatabase } from '../../src/database.js';
 import { testContext, setTestContext, testConfig, hasTestContext } from './context.js';
 import { createScratchDatabase } from './databases.js';
 import { closeLeftovers } from './resources.js';
-import { tierOf } from './tiers.js';
+import { needsDatabase } from './tiers.js';
 
 const LINGER_REPORT_MS = 10_000;
 
@@ -13,15 +13,15 @@ function loadedFiles(root: Mocha.Suite): string[] {
 
 /**
  * Root hooks for every mocha run: a fresh database built by the real migrations (never sync()), dropped
- * at the end, unless every loaded file is a unit test (test/unit/ runs without one: creating and
- * migrating it cost seconds per run and hid unit tests that quietly needed it); and a check after each
+ * at the end, unless every loaded file's tier runs without one (test/unit/, test/system/: creating and
+ * migrating it cost seconds per run and hid tests that quietly needed it); and a check after each
  * test that it closed what it started.
  */
 export const mochaHooks = {
   async beforeAll(this: Mocha.Context) {
     this.timeout(120_000);
     const root = this.test?.parent;
-    if (root && loadedFiles(root).every((file) => tierOf(file) === 'unit')) return;
+    if (root && !needsDatabase(loadedFiles(root))) return;
     const scratch = await createScratchDatabase();
     const config = testConfig(scratch.url);
     const db = await openDatabase(config);

@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 const PROJECT_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
 /**
- * @typedef {'unit' | 'integration' | 'browser'} TierName
+ * @typedef {'unit' | 'system' | 'integration' | 'browser'} TierName
  * @typedef {{ name: TierName, folder: string, databases: 'none' | 'each' | 'sqlite' }} Tier
  */
 
@@ -15,11 +15,20 @@ const PROJECT_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 export const TIERS = Object.freeze([
   // Pure code: no database is created, so it runs once.
   { name: 'unit', folder: 'test/unit/', databases: 'none' },
+  // Real processes and servers that never touch Berth's database (the Proxmox client against the
+  // simulator, the demo with its own SQLite, the test runner itself): once, without a database.
+  { name: 'system', folder: 'test/system/', databases: 'none' },
   // What the database changes (SQL, transactions, locks, migrations): once per database.
   { name: 'integration', folder: 'test/integration/', databases: 'each' },
   // Pages in Chromium: what they show does not depend on the database, so once, on SQLite.
   { name: 'browser', folder: 'test/e2e/', databases: 'sqlite' },
 ]);
+
+/**
+ * Whether a run of these files needs the scratch database: not when every file's tier runs without one.
+ * @param {string[]} files
+ */
+export const needsDatabase = (files) => files.some((file) => TIERS.find((tier) => tier.name === tierOf(file))?.databases !== 'none');
 
 /** The glob of every test file of `tier`. */
 export const tierGlob = (tier) => `${tier.folder}**/*.test.ts`;

@@ -5,7 +5,7 @@ import { expect } from 'chai';
 import { projectRoot } from '../../src/lib/paths.js';
 import { findChromium } from '../setup.js';
 import { hasTestContext, testContext } from '../support/context.js';
-import { tierOf } from '../support/tiers.js';
+import { needsDatabase, tierOf } from '../support/tiers.js';
 
 describe('test/setup.js: finding a browser', () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-browser-'));
@@ -42,6 +42,9 @@ describe('test tiers (test/support/tiers.js)', () => {
     expect(tierOf('test/unit/**/*.test.ts')).to.equal('unit');
     expect(tierOf(path.join(projectRoot, 'test/e2e/login-page.test.ts'))).to.equal('browser');
     expect(tierOf('./test/integration/login.test.ts')).to.equal('integration');
+    expect(tierOf('test/system/proxmox/client-auth.test.ts')).to.equal('system');
+    expect(needsDatabase(['test/unit/vault.test.ts', 'test/system/demo.test.ts'])).to.equal(false);
+    expect(needsDatabase(['test/system/demo.test.ts', 'test/integration/login.test.ts'])).to.equal(true);
     // Outside the tier folders a file gets a database: never wrong, only slower.
     expect(tierOf('test/fixtures/runs/never-ends.test.ts')).to.equal('integration');
     expect(tierOf('test/unitish/x.test.ts')).to.equal('integration');
