@@ -7,7 +7,7 @@ import { csvColumns } from './csv-columns.js';
 import { loadLookup, valueOf, type ImportLookup } from './csv-lookup.js';
 import { readCsv, type CsvRow } from './csv-read.js';
 import { attributeName, toPublicNames, type InventoryKind, type InventoryRecord } from './kinds.js';
-import { valueTakenMessage, vmidTakenMessage, type MayView } from './records.js';
+import { valueTakenMessage, vmidTakenMessage, type MayChange, type MayView } from './records.js';
 import { createSchema, updateSchema, type RecordFields } from './schema.js';
 
 export { checkCsvText, columnHelp, decodeCsvUpload, MAX_ROWS, readCsv } from './csv-read.js';
@@ -48,12 +48,15 @@ export interface ImportPlan {
 
 /**
  * Who imports, with the policy's answers (asked by the route): an importer who may set owners (an
- * admin) names any existing user and updates anyone's records; anyone else imports only their own.
+ * admin) names any existing user; anyone else imports records they own. A row updates an existing
+ * record only if `mayChange` allows it.
  */
 export interface Importer {
   requester: Requester;
   /** `can(user, 'setOwner')`. */
   maySetOwner: boolean;
+  /** `can(user, 'change', record)`: whether a row may update the record of that name. */
+  mayChange: MayChange;
   /** Whether a clash message may name the record in the way. */
   mayView: MayView;
 }
@@ -99,6 +102,24 @@ export async function uploadCsv(cmd: CommandContext, kind: InventoryKind, file: 
     return row;
   });
   return { upload, plan };
+}
+
+/** What an applied import did: when, by whom, and how many records it created and updated. */
+export interface AppliedSummary {
+  at: Date | null;
+  by: string | null;
+  created: number;
+  updated: number;
+}
+
+/**
+ * What the apply of `upload` did, read from its `csv-import.apply` audit event (csv-apply.ts writes
+ * it): the import keeps no counts of its own.
+ */
+export async function appliedSummary(models: Models, upload: CsvImport): Promise<AppliedSummary> {
+  const event = await models.AuditEvent.findOne({ where: { objectType: 'csv-import', objectId: String(upload.id), action: 'csv-import.apply' }, order: [['id', 'DESC']] });
+  const changes = event?.changes ? (JSON.parse(event.changes) as Record<string, { after?: number }>) : {};
+  return { at: upload.appliedAt, by: event?.actor ?? null, created: changes.created?.after ?? 0, updated: changes.updated?.after ?? 0 };
 }
 
 /** The plan as the JSON API shows it (without the internal write set). */
@@ -158,17 +179,20 @@ function planRow({ kind, lookup, importer, seen, headerOf, schemas }: Planner, r
 }
 
 /**
- * The owner column. An admin may name any existing user (or clear it). Anyone else imports only
- * their own records: another owner is an error, an empty owner means themselves.
+ * The row's right to its record and the owner column. A row may update only a record the importer
+ * may change. An importer who may set owners names any existing user (or clears it); anyone else
+ * imports records they own: another owner is an error, an empty or missing owner means themselves.
  */
 function checkOwner(kind: InventoryKind, fields: RecordFields, existing: InventoryRecord | null, lookup: ImportLookup, importer: Importer, fail: (f: string, m: string) => void): void {
+  if (existing && !importer.mayChange({ kind: kind.key, username: existing.username })) {
+    fail(kind.nameField, `${existing.get(kind.nameField)} is not yours: you can only update your own ${kind.plural}.`);
+  }
   const owner = fields.username;
   if (importer.maySetOwner) {
     if (typeof owner === 'string' && owner !== existing?.username && !lookup.users.has(owner)) fail('username', `no user named ${owner}.`);
     return;
   }
   const { username } = importer.requester;
-  if (existing && existing.username !== username) fail(kind.nameField, `${existing.get(kind.nameField)} is not yours: you can only update your own ${kind.plural}.`);
   if (typeof owner === 'string' && owner !== username) fail('username', `you can only import ${kind.plural} you own (not ${owner}).`);
   else if (owner === null || !existing) fields.username = username;
 }

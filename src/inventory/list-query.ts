@@ -20,11 +20,8 @@ const DEFAULTS = { sort: 'name', dir: 'asc', page: 1, per: 50 } as const;
 
 const blank = v.blankToUndefined;
 const opt = <S extends z.ZodType>(schema: S) => z.preprocess(blank, schema.optional());
-/** A checkbox: on when 1/true/on (or JSON true), off when absent, empty, 0 or false. */
-export const checkbox = (label: string) =>
-  z
-    .preprocess((x) => (typeof x === 'boolean' ? String(x) : blank(x)), z.enum(['1', 'true', 'on', '0', 'false'], { error: `${label} is 1 (on) or 0 (off).` }).optional())
-    .transform((x) => x === '1' || x === 'true' || x === 'on');
+/** A filter checkbox (validators.checkbox): off when absent. */
+export const checkbox = (label: string) => v.checkbox(`${label} is 1 (on) or 0 (off).`);
 const singleTag = v.tags.refine((t) => typeof t === 'string' && !t.includes(','), { message: 'Filter by one tag.' });
 const days = z.coerce
   .number({ error: 'Expiring within is a number of days (0–3650).' })

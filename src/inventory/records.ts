@@ -14,11 +14,34 @@ import type { RecordFields } from './schema.js';
  */
 export type MayView = (holder: { kind: InventoryKind['key']; username: string | null }) => boolean;
 
+/** `can(user, 'change', record)`, asked by the route, as a predicate over containers and VMs. */
+export type MayChange = (record: { kind: InventoryKind['key']; username: string | null }) => boolean;
+
 interface WriteOptions {
   /** Write inside this transaction (CSV import, bulk edit) instead of a new one. */
   transaction?: Transaction;
   /** Whether a clash message may name the record in the way. */
   mayView?: MayView;
+  /**
+   * `can(user, 'setOwner')` for a user's form or API call: when false, the owner rule below applies.
+   * Absent for writers the rule is not about (jobs, the CLI, admin-only commands, a transfer).
+   */
+  maySetOwner?: boolean;
+}
+
+/**
+ * The owner rule for a writer who may not choose owners: what they create is theirs, whatever the
+ * input said, and an edit leaves the owner as it is (an owner hands a record over with a transfer,
+ * which checks who receives it). Returns the fields to write.
+ */
+function applyOwnerRule(cmd: CommandContext, fields: RecordFields, existing: InventoryRecord | null, options: WriteOptions): RecordFields {
+  if (options.maySetOwner !== false) return fields;
+  if (!existing) return { ...fields, username: cmd.actor.username };
+  if (fields.username === undefined) return fields;
+  if (fields.username !== existing.username) throw new ValidationError('Please correct the highlighted fields.', { username: 'Use "Transfer ownership" to give this record to someone else.' });
+  const unchanged = { ...fields };
+  delete unchanged.username;
+  return unchanged;
 }
 
 const sees = (mayView: MayView | undefined, kind: InventoryKind, holder: InventoryRecord) => mayView?.({ kind: kind.key, username: holder.username }) ?? false;
@@ -110,8 +133,9 @@ function auditedChanges(kind: InventoryKind, before: object | null, after: objec
   return changedFields(before && toPublicNames(kind, before as RecordFields), after && toPublicNames(kind, after as RecordFields), kind.editable);
 }
 
-/** Creates a record and its audit event in one transaction. */
-export async function createRecord(cmd: CommandContext, kind: InventoryKind, fields: RecordFields, options: WriteOptions = {}): Promise<InventoryRecord> {
+/** Creates a record and its audit event in one transaction; `options.maySetOwner` false makes it the writer's. */
+export async function createRecord(cmd: CommandContext, kind: InventoryKind, given: RecordFields, options: WriteOptions = {}): Promise<InventoryRecord> {
+  const fields = applyOwnerRule(cmd, given, null, options);
   return writing(cmd, kind, options, async (t) => {
     await checkNode(cmd.models, fields, t);
     await assertNoClash(cmd.models, kind, fields, fields, null, t, options.mayView);
@@ -126,10 +150,12 @@ export async function createRecord(cmd: CommandContext, kind: InventoryKind, fie
 }
 
 /**
- * Applies `fields` (absent: unchanged, null: cleared) and audits the changed fields. Returns the
+ * Applies `given` (absent: unchanged, null: cleared) and audits the changed fields; with
+ * `options.maySetOwner` false, a different owner is refused (422). Returns the
  * changes; nothing is written (nor audited) when nothing changed.
  */
-export async function updateRecord(cmd: CommandContext, kind: InventoryKind, record: InventoryRecord, fields: RecordFields, options: WriteOptions & { action?: string } = {}) {
+export async function updateRecord(cmd: CommandContext, kind: InventoryKind, record: InventoryRecord, given: RecordFields, options: WriteOptions & { action?: string } = {}) {
+  const fields = applyOwnerRule(cmd, given, record, options);
   return writing(cmd, kind, options, async (t) => {
     const before = { ...record.get() } as RecordFields;
     const changed: RecordFields = {};

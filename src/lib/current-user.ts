@@ -4,6 +4,14 @@
  * takes plain fields rather than the User model, since src/lib imports no model.
  */
 
+/** The realm of Berth's own accounts (password kept by Berth); any other realm is a Proxmox realm. */
+export const LOCAL_REALM = 'local';
+
+/** Whether an account is a Berth (local) account rather than a Proxmox one. */
+export function isLocalAccount(user: { realm: string }): boolean {
+  return user.realm === LOCAL_REALM;
+}
+
 /** What templates, policies and JSON see of a user: never the password hash. */
 export interface CurrentUser {
   id: number;
@@ -39,7 +47,7 @@ export function presentUser(user: UserIdentity): CurrentUser {
     email: user.email,
     realm: user.realm,
     isAdmin: adminVia !== null,
-    isLocal: user.realm === 'local',
+    isLocal: isLocalAccount(user),
     adminVia,
   };
 }

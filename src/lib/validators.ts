@@ -107,16 +107,34 @@ export const localUsername = z
   .regex(LOCAL_USERNAME, 'Use 2–64 letters, digits, dots, dashes or underscores, starting with a letter or digit.');
 
 /**
+ * The name part a login accepts for a local account: what LOCAL_USERNAME allows, plus upper case and
+ * one character, because accounts created before that rule keep logging in. The database finds the
+ * row (case-insensitively on MariaDB, as stored on SQLite), so the name is not lower-cased here.
+ */
+export const LOCAL_LOGIN_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+
+/** The name part of a Proxmox login (`alice` of `alice@pve`): no whitespace, '@', ':' or slashes (pveum's rule, a little stricter). */
+export const PROXMOX_USER_NAME = /^[^\s@:/\\]{1,64}$/;
+
+/** The name part of an owner field: letters, digits, . _ -, starting with a letter or digit, any case. */
+const OWNER_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+
+/**
  * The name of an existing or future account, local or Proxmox (`alice`, `alice@pve`): what an
  * owner field accepts. Looser than localUsername because Proxmox user names keep their case and
- * accounts created before the local rule may not follow it.
+ * accounts created before the local rule may not follow it; the realm follows PROXMOX_REALM.
  */
 export const username = z
   .string()
   .trim()
   .min(1, 'Enter a username.')
   .max(191, 'A username has at most 191 characters.')
-  .refine((v) => /^[A-Za-z0-9][A-Za-z0-9._-]*(@[A-Za-z0-9][A-Za-z0-9._-]*)?$/.test(v), { message: 'A username uses letters, digits, . _ - and an optional @realm.' });
+  .refine((v) => isOwnerName(v), { message: 'A username uses letters, digits, . _ - and an optional @realm.' });
+
+function isOwnerName(v: string): boolean {
+  const { name, realm } = splitAccountName(v, '');
+  return OWNER_NAME.test(name) && (realm === '' ? !v.includes('@') : PROXMOX_REALM.test(realm));
+}
 
 /** The local name and realm of a login name: `alice@pve` → alice, pve; `alice` → alice, `defaultRealm`. */
 export function splitAccountName(name: string, defaultRealm: string): { name: string; realm: string } {
@@ -124,6 +142,36 @@ export function splitAccountName(name: string, defaultRealm: string): { name: st
   if (at > 0) return { name: name.slice(0, at), realm: name.slice(at + 1) };
   return { name, realm: defaultRealm };
 }
+
+/*
+ * Checkboxes and other yes/no form values. A ticked HTML box sends its value ('on' unless the
+ * form says otherwise: Berth's forms use '1' or 'yes'), an unticked one sends nothing, a hidden
+ * "0" before the box makes the field an array, and JSON clients send true/false. Every reading of
+ * such a value uses these two lists.
+ */
+const TICKED = ['1', 'true', 'on', 'yes'];
+const UNTICKED = ['0', 'false', 'off', 'no'];
+
+/** The value that decides a repeated field: the last one (the box after its hidden "0"). */
+const lastValue = (x: unknown) => (Array.isArray(x) ? x[x.length - 1] : x);
+
+/** Whether a submitted yes/no value means yes; anything else (absent, unknown) means no. */
+export function isTicked(x: unknown): boolean {
+  const v = lastValue(x);
+  return v === true || (typeof v === 'string' && TICKED.includes(v));
+}
+
+/**
+ * A yes/no field that refuses what it does not know (with `error`): JSON true/false or one of the
+ * ticked/unticked strings; absent or '' is `absent` (an unticked box).
+ */
+export const checkbox = (error: string, absent = false) =>
+  z
+    .preprocess((x) => {
+      const v = lastValue(x);
+      return typeof v === 'boolean' ? String(v) : blankToUndefined(v);
+    }, z.stringbool({ truthy: TICKED, falsy: UNTICKED, case: 'sensitive', error }).optional())
+    .transform((x) => x ?? absent);
 
 /** Free text on one line (purpose, OS): control characters refused. */
 export const line = (max: number) =>

@@ -43,9 +43,10 @@ export interface Subject {
 /**
  * What one may do. `view` covers reading; `change` covers edit, delete, cancel, revoke, reveal and
  * apply (whoever may see an owned object may manage it); the rest are the actions with rules of
- * their own.
+ * their own. `seeAllOwners` is seeing every owner's records at once: the whole inventory list, its
+ * owner filters and bulk edit.
  */
-export type Action = 'view' | 'change' | 'setOwner' | 'disable' | 'demote' | 'runAdminTask' | 'sendTestEmail';
+export type Action = 'view' | 'change' | 'setOwner' | 'disable' | 'demote' | 'runAdminTask' | 'sendTestEmail' | 'seeAllOwners';
 
 /** The owner-or-admin rule. */
 function ownerOrAdmin(requester: Requester, owner: Owner): boolean {
@@ -70,12 +71,14 @@ function decide(requester: Requester | undefined, action: Action, subject: Subje
       return requester.isAdmin ? 'allow' : { forbid: 'Only administrators choose the owner.' };
     case 'disable':
     case 'demote':
+      // Without the account, "not your own" cannot be checked: asking so is a bug, not a refusal.
+      if (!subject) throw new Error(`authorize(${action}) needs the account`);
       if (!requester.isAdmin) return { forbid: 'Administrators only.' };
       // The last admin could otherwise lock everyone out.
-      return subject?.id === requester.id ? { forbid: `You cannot ${action} your own account.` } : 'allow';
+      return subject.id === requester.id ? { forbid: `You cannot ${action} your own account.` } : 'allow';
     case 'runAdminTask':
-      return requester.isAdmin ? 'allow' : { forbid: 'Administrators only.' };
     case 'sendTestEmail':
+    case 'seeAllOwners':
       return requester.isAdmin ? 'allow' : { forbid: 'Administrators only.' };
   }
 }
@@ -101,18 +104,35 @@ const OWNER_COLUMN = { job: 'createdBy', container: 'username', vm: 'username', 
 
 /**
  * The `where` that limits a list query to what `requester` may see: everything for an admin, their own
- * rows otherwise. Lists are scoped in the query itself, never filtered afterwards. API tokens are
- * always the caller's own (an admin revokes another user's token from that user's page, by id).
+ * rows otherwise. Lists are scoped in the query itself, never filtered afterwards. `ownOnly` limits
+ * an admin to their own rows too, for lists that are about the caller (the import form's recent
+ * uploads). API tokens are always the caller's own (an admin revokes another user's token from that
+ * user's page, by id).
  */
-export function scope(requester: Requester, kind: keyof typeof OWNER_COLUMN | 'apiToken'): WhereOptions {
+export function scope(requester: Requester, kind: keyof typeof OWNER_COLUMN | 'apiToken', options: { ownOnly?: boolean } = {}): WhereOptions {
   if (kind === 'apiToken') return { userId: requester.id };
-  return requester.isAdmin ? {} : { [OWNER_COLUMN[kind]]: requester.username };
+  return requester.isAdmin && !options.ownOnly ? {} : { [OWNER_COLUMN[kind]]: requester.username };
 }
 
 /**
  * `can(requester, 'view', record)` as a predicate over containers and VMs, for the domain commands
  * that word a message by what the requester may see (a clash names the record in the way only then).
  */
-export function mayViewRecord(requester: Requester | undefined): (record: { kind: 'container' | 'vm'; username: string | null }) => boolean {
-  return (record) => can(requester, 'view', { kind: record.kind, owner: { username: record.username } });
+export function mayViewRecord(requester: Requester | undefined): RecordPredicate {
+  return recordPredicate(requester, 'view');
+}
+
+/**
+ * `can(requester, 'change', record)` as a predicate over containers and VMs, for the domain commands
+ * that decide per record (a CSV import updates only the rows the importer may change).
+ */
+export function mayChangeRecord(requester: Requester | undefined): RecordPredicate {
+  return recordPredicate(requester, 'change');
+}
+
+/** A container or VM as the record predicates see it: its kind and owner. */
+type RecordPredicate = (record: { kind: 'container' | 'vm'; username: string | null }) => boolean;
+
+function recordPredicate(requester: Requester | undefined, action: 'view' | 'change'): RecordPredicate {
+  return (record) => can(requester, action, { kind: record.kind, owner: { username: record.username } });
 }

@@ -1,4 +1,5 @@
 import type { Node } from '../../models/index.js';
+import { isTicked } from '../lib/validators.js';
 
 /** A node as pages and JSON show it: never the token secret, only whether one is stored. */
 export interface NodeView {
@@ -60,11 +61,10 @@ export function nodeFormValues(node: Node | null): NodeFormValues {
 export function submittedNodeValues(body: unknown): NodeFormValues {
   const b = (body && typeof body === 'object' ? body : {}) as Record<string, unknown>;
   const s = (k: string) => (typeof b[k] === 'string' ? (b[k] as string) : '');
-  const tls = Array.isArray(b.tlsVerify) ? b.tlsVerify[b.tlsVerify.length - 1] : b.tlsVerify;
   return {
     name: s('name'),
     apiUrl: s('apiUrl'),
-    tlsVerify: tls === true || tls === '1' || tls === 'on' || tls === 'true',
+    tlsVerify: isTicked(b.tlsVerify),
     tlsFingerprint: s('tlsFingerprint'),
     apiTokenId: s('apiTokenId'),
     apiTokenSecret: '',

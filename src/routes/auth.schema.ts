@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { PROXMOX_REALM } from '../lib/validators.js';
 
 export const loginInput = z.object({
   username: z.string({ error: 'Enter your username.' }).trim().min(1, 'Enter your username.').max(191, 'That username is too long.'),
@@ -22,3 +23,19 @@ export const loginFormValues = z.object({
 
 /** GET /login: where to go once logged in. */
 export const loginPageQuery = z.object({ next: z.string().optional().catch(undefined) });
+
+/** Remembers the realm of this browser's last login, to preselect it on the form (not a secret). */
+export const REALM_COOKIE = 'berth.realm';
+
+/**
+ * The realm in the request's Cookie header (`berth.realm=pve`), or null when it is absent or not a
+ * Proxmox realm id. Berth reads no other cookie but the session's, so it parses the header itself.
+ */
+export const rememberedRealmCookie = z.preprocess(
+  (header) => {
+    if (typeof header !== 'string') return undefined;
+    const prefix = `${REALM_COOKIE}=`;
+    return header.split(';').map((pair) => pair.trimStart()).find((pair) => pair.startsWith(prefix))?.slice(prefix.length);
+  },
+  z.string().regex(PROXMOX_REALM).nullable().catch(null),
+);

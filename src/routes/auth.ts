@@ -1,22 +1,14 @@
 import { Router, type Request, type Response } from 'express';
 import { parseInput } from '../lib/parse-input.js';
 import { safeRedirectPath } from '../lib/safe-redirect.js';
-import { PROXMOX_REALM } from '../lib/validators.js';
 import { access } from '../policies/access.js';
-import { LOCAL_REALM, LoginService } from '../services/login.js';
+import { LOCAL_REALM } from '../lib/current-user.js';
+import { LoginService } from '../services/login.js';
 import { endSession, sessionAudit, startSession } from '../services/sessionLogin.js';
-import { loginFormValues, loginInput, loginPageQuery } from './auth.schema.js';
+import { loginFormValues, loginInput, loginPageQuery, REALM_COOKIE, rememberedRealmCookie } from './auth.schema.js';
 import { commandContext } from './command.js';
 import type { RouteContext } from './context.js';
 import { formHandler, respond, type FormFailure, type PageAnswer } from './respond.js';
-
-/** Remembers the realm of this browser's last login, to preselect it on the form (not a secret). */
-const REALM_COOKIE = 'berth.realm';
-
-function rememberedRealm(req: Request): string | null {
-  const match = /(?:^|;\s*)berth\.realm=([^;]*)/.exec(req.headers.cookie ?? '');
-  return match && PROXMOX_REALM.test(match[1]) ? match[1] : null;
-}
 
 /** Login and logout. A fresh install (no users yet) shows how to create the first admin instead. */
 export function authRoutes(ctx: RouteContext) {
@@ -30,7 +22,7 @@ export function authRoutes(ctx: RouteContext) {
     const { next } = parseInput(loginPageQuery, req.query);
     // Berth (local) unless this browser last logged in with a realm still offered: never the node's
     // default realm, which made every local account (the first admin) fail with the form's defaults.
-    const remembered = rememberedRealm(req);
+    const remembered = parseInput(rememberedRealmCookie, req.headers.cookie);
     const fallback = remembered && realms.some((r) => r.realm === remembered) ? remembered : LOCAL_REALM;
     return {
       view: 'auth/login',

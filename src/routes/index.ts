@@ -25,7 +25,7 @@ import { inventorySyncRoutes } from './inventory-sync.js';
  * The route table: one router per resource (the key is its file, src/routes/<key>.ts), each defining
  * full paths, mounted at the root in this order. Inventory routers with fixed paths under /containers
  * and /vms (export.csv, import, bulk, credentials) come before the records router, whose
- * /containers/:id would match them. docs/routes.md lists every route (`npm run routes`).
+ * /containers/:id would match them. docs/routes.md lists every route (`npm run routes-doc`).
  */
 const ROUTERS = {
   health: healthRoutes,

@@ -1,12 +1,12 @@
 import { Router, type Request, type Response } from 'express';
 import type { CsvImport } from '../../models/index.js';
 import { applyImport, StalePlanError } from '../inventory/csv-apply.js';
-import { checkCsvText, columnHelp, decodeCsvUpload, planImport, publicPlan, uploadCsv, type ImportPlan, type Importer } from '../inventory/csv-import.js';
+import { appliedSummary, checkCsvText, columnHelp, decodeCsvUpload, planImport, publicPlan, uploadCsv, type ImportPlan, type Importer } from '../inventory/csv-import.js';
 import { KINDS, type InventoryKind } from '../inventory/kinds.js';
 import { ValidationError } from '../lib/errors.js';
 import { parseInput } from '../lib/parse-input.js';
 import { access } from '../policies/access.js';
-import { can, mayViewRecord } from '../policies/authorize.js';
+import { can, mayChangeRecord, mayViewRecord, scope } from '../policies/authorize.js';
 import { loaded, subjectLoaders, type SubjectLoaders } from '../policies/subjects.js';
 import { commandContext } from './command.js';
 import type { RouteContext } from './context.js';
@@ -27,7 +27,7 @@ export function inventoryImportRoutes(ctx: RouteContext) {
 }
 
 /** The importer is whoever acts: the preview shows what *they* would get by pressing Apply. */
-const importerOf = (req: Request): Importer => ({ requester: req.user!, maySetOwner: can(req.user, 'setOwner'), mayView: mayViewRecord(req.user) });
+const importerOf = (req: Request): Importer => ({ requester: req.user!, maySetOwner: can(req.user, 'setOwner'), mayChange: mayChangeRecord(req.user), mayView: mayViewRecord(req.user) });
 
 /** The uploaded file: a multipart form's `file`, or a script's JSON `{csv, filename}`. */
 function uploadedFile(req: Request): { content: string; filename: string | null } {
@@ -46,7 +46,7 @@ function mountKind(router: Router, ctx: RouteContext, load: SubjectLoaders, kind
     // The caller's own recent files, admins included: the form is where one picks up one's own upload.
     const recent = await models.CsvImport.findAll({
       attributes: ['id', 'filename', 'appliedAt', 'createdAt'],
-      where: { kind: kind.key, username: req.user!.username },
+      where: { kind: kind.key, ...scope(req.user!, 'csvImport', { ownOnly: true }) },
       order: [['id', 'DESC']],
       limit: 10,
     });
@@ -54,15 +54,8 @@ function mountKind(router: Router, ctx: RouteContext, load: SubjectLoaders, kind
   }
 
   async function previewPage(upload: CsvImport, plan: ImportPlan | null, error?: string): Promise<PageAnswer> {
-    const applied = upload.appliedAt ? await appliedSummary(upload) : null;
+    const applied = upload.appliedAt ? await appliedSummary(models, upload) : null;
     return { view: 'inventory/import-preview', locals: { title: `${title}: ${upload.filename ?? 'upload'}`, kind, upload: upload.get({ plain: true }), plan, applied, error } };
-  }
-
-  /** What the apply did, from its audit event (the import keeps no counts of its own). */
-  async function appliedSummary(upload: CsvImport) {
-    const event = await models.AuditEvent.findOne({ where: { objectType: 'csv-import', objectId: String(upload.id), action: 'csv-import.apply' }, order: [['id', 'DESC']] });
-    const changes = event?.changes ? (JSON.parse(event.changes) as Record<string, { after?: number }>) : {};
-    return { at: upload.appliedAt, by: event?.actor ?? null, created: changes.created?.after ?? 0, updated: changes.updated?.after ?? 0 };
   }
 
   async function newForm(req: Request, res: Response) {
@@ -82,7 +75,7 @@ function mountKind(router: Router, ctx: RouteContext, load: SubjectLoaders, kind
     const upload = loaded(res, 'csvImport');
     const plan = upload.appliedAt ? null : await planImport(models, kind, upload.content, importerOf(req));
     await respond(req, res, {
-      json: async () => ({ id: upload.id, filename: upload.filename, appliedAt: upload.appliedAt, ...(upload.appliedAt ? { applied: await appliedSummary(upload) } : { plan: publicPlan(plan!) }) }),
+      json: async () => ({ id: upload.id, filename: upload.filename, appliedAt: upload.appliedAt, ...(upload.appliedAt ? { applied: await appliedSummary(models, upload) } : { plan: publicPlan(plan!) }) }),
       page: () => previewPage(upload, plan),
     });
   }

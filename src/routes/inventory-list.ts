@@ -60,9 +60,9 @@ function mountKind(router: Router, ctx: RouteContext, kind: InventoryKind) {
 
   /**
    * The rows the caller may see (a non-admin: their own). The owner filters mean something only to
-   * whoever also sees the records nobody owns, that is every owner's.
+   * whoever sees every owner's records.
    */
-  const visibleTo = (req: Request): ListScope => ({ where: scope(req.user!, kind.key), ownerFilters: can(req.user, 'view', { kind: kind.key, owner: null }) });
+  const visibleTo = (req: Request): ListScope => ({ where: scope(req.user!, kind.key), ownerFilters: can(req.user, 'seeAllOwners') });
 
   /** One page of the view: its rows (presented) and the total, in two queries. */
   async function findPage(req: Request, query: ListQuery) {

@@ -1,6 +1,7 @@
 import { z } from 'zod';
+import { isTicked } from '../lib/validators.js';
 
-/** The delete form's tick box: "yes", "on", "true" or JSON true confirm; anything else (or nothing) does not. */
+/** The delete form's tick box: ticked (validators.isTicked: "yes" on the form, or JSON true) confirms; anything else (or nothing) does not. */
 export const deleteConfirmation = z.object({
-  confirm: z.unknown().optional().transform((x) => x === true || x === 'yes' || x === 'on' || x === 'true'),
+  confirm: z.unknown().optional().transform(isTicked),
 });

@@ -1,14 +1,10 @@
 import { Router, type Request, type Response } from 'express';
-import { z } from 'zod';
 import { mailerFor } from '../lib/mail/index.js';
-import { optional } from '../lib/validators.js';
 import { parseInput } from '../lib/parse-input.js';
 import { access } from '../policies/access.js';
 import type { RouteContext } from './context.js';
+import { testEmailInput } from './mail.schema.js';
 import { respond } from './respond.js';
-
-/** A blank `to` (the account page's empty field) means "my own address". */
-const testEmailInput = z.object({ to: optional(z.email('Give a valid address.')) });
 
 /**
  * POST /send-test-email (admins, not in production): checks the SMTP settings end to end. A POST

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { NodeInput } from '../services/nodes.js';
 import { normalizeFingerprint } from '../lib/proxmox/index.js';
+import { blankToUndefined as blank, checkbox as tickBox } from '../lib/validators.js';
 
 /**
  * Input rules for a Node. Its values end up in URLs Berth calls, in Proxmox API paths and in HTML,
@@ -8,7 +9,6 @@ import { normalizeFingerprint } from '../lib/proxmox/index.js';
  * (the token secret, which is never shown back) or, for optional fields, clears it.
  */
 
-const blank = (x: unknown) => (typeof x === 'string' && x.trim() === '' ? undefined : x);
 /** '' clears an optional field (null); absent keeps it. */
 const clearable = <S extends z.ZodType>(schema: S) => z.preprocess((x) => (typeof x === 'string' && x.trim() === '' ? null : x), schema.nullable().optional());
 
@@ -44,17 +44,8 @@ export const apiUrl = z
     return url.origin;
   });
 
-/** A checkbox (absent: false on a form) or a JSON boolean. A hidden "0" before the checkbox may arrive as an array. */
-const checkbox = z.preprocess(
-  (x) => {
-    const v = Array.isArray(x) ? x[x.length - 1] : x;
-    if (typeof v === 'boolean') return v;
-    if (v === '1' || v === 'true' || v === 'on') return true;
-    if (v === '0' || v === 'false' || v === 'off' || v === '') return false;
-    return v;
-  },
-  z.boolean({ error: 'Choose whether to verify the certificate.' }),
-);
+/** tlsVerify: a checkbox or a JSON boolean (validators.checkbox); what absent means differs per schema below. */
+const checkbox = tickBox('Choose whether to verify the certificate.');
 
 const fingerprint = z.string().trim().transform((v, ctx) => {
   try {

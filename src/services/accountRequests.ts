@@ -3,6 +3,7 @@ import type { Config } from '../../config/index.js';
 import type { AccountRequest, Models, User } from '../../models/index.js';
 import { changedFields } from '../audit/index.js';
 import { ConflictError, NotFoundError } from '../lib/errors.js';
+import { LOCAL_REALM } from '../lib/current-user.js';
 import { KINDS, recordName } from '../inventory/kinds.js';
 import type { SendResult } from '../lib/mail/index.js';
 import { inTransaction, mailerOf, type CommandContext } from './context.js';
@@ -156,7 +157,7 @@ export async function approveAccountRequest(cmd: CommandContext, id: number, cho
     const user = await models.User.create(
       {
         username,
-        realm: 'local',
+        realm: LOCAL_REALM,
         role: 'user',
         displayName: request.name,
         email: request.email,

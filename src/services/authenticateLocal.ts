@@ -1,6 +1,6 @@
 import type { Models, User } from '../../models/index.js';
 import { verifyPassword } from '../lib/passwords.js';
-import { accountUsable } from '../lib/current-user.js';
+import { accountUsable, LOCAL_REALM } from '../lib/current-user.js';
 
 /** One message for every failed login, so it does not tell which usernames exist. */
 export const LOGIN_FAILED = 'Invalid username or password.';
@@ -15,7 +15,7 @@ export type LocalAuthResult = { ok: true; user: User } | { ok: false; reason: 'i
  * account is reported only when the password was right.
  */
 export async function authenticateLocal(models: Models, username: string, password: string): Promise<LocalAuthResult> {
-  const user = await models.User.findOne({ where: { username, realm: 'local' } });
+  const user = await models.User.findOne({ where: { username, realm: LOCAL_REALM } });
   const ok = await verifyPassword(user?.passwordHash, password);
   if (!user || !ok) return { ok: false, reason: 'invalid' };
   if (!accountUsable(user)) return { ok: false, reason: 'disabled' };

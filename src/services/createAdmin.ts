@@ -3,6 +3,7 @@ import type { Models, User } from '../../models/index.js';
 import { ConflictError } from '../lib/errors.js';
 import { hashPassword, MIN_PASSWORD_LENGTH } from '../lib/passwords.js';
 import { localUsername } from '../lib/validators.js';
+import { LOCAL_REALM } from '../lib/current-user.js';
 import { parseInput } from '../lib/parse-input.js';
 
 export const createAdminInput = z.object({
@@ -20,7 +21,7 @@ export async function createAdmin(models: Models, raw: unknown): Promise<User> {
   }
   return models.User.create({
     username: input.username,
-    realm: 'local',
+    realm: LOCAL_REALM,
     role: 'admin',
     email: input.email ?? null,
     displayName: input.displayName ?? null,

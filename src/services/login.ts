@@ -2,16 +2,10 @@ import type { Config } from '../../config/index.js';
 import type { Models, User } from '../../models/index.js';
 import type { Logger } from '../lib/logger.js';
 import { LoginThrottle } from './login-throttle.js';
-import { PROXMOX_REALM, splitAccountName } from '../lib/validators.js';
-import { accountUsable } from '../lib/current-user.js';
+import { LOCAL_LOGIN_NAME, PROXMOX_REALM, PROXMOX_USER_NAME, splitAccountName } from '../lib/validators.js';
+import { accountUsable, isLocalAccount, LOCAL_REALM } from '../lib/current-user.js';
 import { ACCOUNT_DISABLED, authenticateLocal, LOGIN_FAILED } from './authenticateLocal.js';
 import { ProxmoxLogin } from './proxmoxLogin.js';
-
-/** The realm value of Berth's own accounts on the login form. */
-export const LOCAL_REALM = 'local';
-export const LOCAL_USER_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
-/** Proxmox user names: no whitespace, '@', ':' or slashes (pveum's rule, a little stricter). */
-const PVE_USER_RE = /^[^\s@:/\\]{1,64}$/;
 
 export type LoginOutcome =
   | { ok: true; user: User }
@@ -27,7 +21,7 @@ export interface LoginAttempt {
 
 /** "Tried: Berth (local) accounts." / "Tried: Proxmox realm pve." — the end of a failed login's message. */
 export function realmTried(realm: string): string {
-  return realm === LOCAL_REALM ? 'Tried: Berth (local) accounts.' : `Tried: Proxmox realm ${realm}.`;
+  return isLocalAccount({ realm }) ? 'Tried: Berth (local) accounts.' : `Tried: Proxmox realm ${realm}.`;
 }
 
 /** Splits the form's username and realm into the account's name and realm. */
@@ -56,10 +50,10 @@ export class LoginService {
   async logIn(attempt: LoginAttempt): Promise<LoginOutcome> {
     const { name, realm } = parseAccount(attempt.username, attempt.realm);
     const invalid = (field: string, message: string): LoginOutcome => ({ ok: false, status: 422, message, fields: { [field]: message } });
-    const isLocal = realm === LOCAL_REALM;
+    const isLocal = isLocalAccount({ realm });
     if (!isLocal && !PROXMOX_REALM.test(realm)) return invalid('realm', 'Unknown realm.');
     if (!isLocal && !this.proxmox.configured) return invalid('realm', `Unknown realm '${realm}': this Berth has no Proxmox node configured.`);
-    if (!(isLocal ? LOCAL_USER_RE : PVE_USER_RE).test(name)) {
+    if (!(isLocal ? LOCAL_LOGIN_NAME : PROXMOX_USER_NAME).test(name)) {
       return invalid('username', 'Usernames are letters, digits, dots, dashes and underscores.');
     }
     if (!isLocal) {

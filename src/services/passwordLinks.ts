@@ -5,7 +5,7 @@ import { MASK } from '../audit/index.js';
 import { hashPassword, verifyPassword } from '../lib/passwords.js';
 import { generateSetupToken, hashSetupToken, tokenKeys } from '../lib/tokens.js';
 import { NotFoundError, ValidationError } from '../lib/errors.js';
-import { accountUsable } from '../lib/current-user.js';
+import { accountUsable, LOCAL_REALM } from '../lib/current-user.js';
 import { inTransaction, type CommandContext } from './context.js';
 
 /**
@@ -23,7 +23,7 @@ export async function userForPasswordToken(models: Models, config: Config, token
   if (typeof token !== 'string') return null;
   const hash = hashSetupToken(tokenKeys(config), token);
   if (!hash) return null;
-  const user = await models.User.findOne({ where: { passwordSetupHash: hash, passwordSetupExpiresAt: { [Op.gt]: new Date() }, realm: 'local' } });
+  const user = await models.User.findOne({ where: { passwordSetupHash: hash, passwordSetupExpiresAt: { [Op.gt]: new Date() }, realm: LOCAL_REALM } });
   return user && accountUsable(user) ? user : null;
 }
 

@@ -4,6 +4,7 @@ import type { Models, Node, User } from '../../models/index.js';
 import type { AuditActor, Auditor } from '../audit/index.js';
 import type { PveUser } from '../lib/proxmox/index.js';
 import type { Vault } from '../lib/vault.js';
+import { isLocalAccount, LOCAL_REALM } from '../lib/current-user.js';
 import { clientForNode } from './nodes.js';
 
 export type RightsConfig = Pick<
@@ -63,7 +64,7 @@ export class ProxmoxRights {
 
   /** True for a Proxmox account whose rights were last confirmed longer than the bound ago. */
   due(user: User, now = new Date()): boolean {
-    if (user.realm === 'local') return false;
+    if (isLocalAccount(user)) return false;
     return !user.proxmoxCheckedAt || now.getTime() - user.proxmoxCheckedAt.getTime() >= this.recheckMs;
   }
 
@@ -79,7 +80,7 @@ export class ProxmoxRights {
   /** Re-checks every enabled Proxmox account, due or not (the inventory sync's hook). */
   async refreshAll(now = new Date()): Promise<Record<RecheckOutcome, string[]>> {
     const result: Record<RecheckOutcome, string[]> = { unchanged: [], promoted: [], demoted: [], disabled: [], 'admin-expired': [], unavailable: [] };
-    const users = await this.deps.models.User.findAll({ where: { disabled: false, realm: { [Op.ne]: 'local' } }, order: [['id', 'ASC']] });
+    const users = await this.deps.models.User.findAll({ where: { disabled: false, realm: { [Op.ne]: LOCAL_REALM } }, order: [['id', 'ASC']] });
     if (!users.length) return result;
     const dir = await this.directory(true);
     for (const user of users) result[await this.apply(user, dir, SYSTEM, now)].push(user.username);

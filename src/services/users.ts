@@ -2,6 +2,7 @@ import type { Transaction } from 'sequelize';
 import type { User } from '../../models/index.js';
 import { MASK, type Changes } from '../audit/index.js';
 import { ConflictError } from '../lib/errors.js';
+import { isLocalAccount } from '../lib/current-user.js';
 import type { SendResult } from '../lib/mail/index.js';
 import { inTransaction, mailerOf, type CommandContext } from './context.js';
 import { issuePasswordLink } from './passwordLinks.js';
@@ -52,7 +53,7 @@ export async function setUserRole(cmd: CommandContext, user: User, role: 'admin'
  * Proxmox accounts are a 409: their password lives in Proxmox.
  */
 export async function resetUserPassword(cmd: CommandContext, user: User): Promise<{ link: string; mail: SendResult }> {
-  if (user.realm !== 'local') throw new ConflictError('Proxmox accounts have their password reset in Proxmox.');
+  if (!isLocalAccount(user)) throw new ConflictError('Proxmox accounts have their password reset in Proxmox.');
   const link = await inTransaction(cmd, async (transaction) => {
     const hadPassword = user.passwordHash !== null;
     await user.update({ passwordHash: null }, { transaction });

@@ -1,7 +1,7 @@
 // Berth's field rules where they lean on Zod's formats, and the edges where Berth decides otherwise.
 import { expect } from 'chai';
 import { z } from 'zod';
-import { hostname, ipv4, isoDate, localUsername, mac, username } from '../../../src/lib/validators.js';
+import { checkbox, hostname, ipv4, isoDate, isTicked, LOCAL_LOGIN_NAME, localUsername, mac, PROXMOX_USER_NAME, username } from '../../../src/lib/validators.js';
 
 const messages = (schema: z.ZodType, value: unknown) => {
   const r = schema.safeParse(value);
@@ -46,5 +46,38 @@ describe('lib/validators: field rules', () => {
     expect(username.parse('Alice@pve')).to.equal('Alice@pve');
     expect(username.parse('bob')).to.equal('bob');
     for (const bad of ['a b', '@pve', 'alice@', 'x'.repeat(192)]) expect(username.safeParse(bad).success, bad).to.equal(false);
+  });
+
+  it('owner names: the realm after @ follows the Proxmox realm rule, as a login does', () => {
+    expect(username.parse('alice@ldap-corp')).to.equal('alice@ldap-corp');
+    for (const bad of ['alice@1pve', 'alice@p', `alice@${'r'.repeat(33)}`, 'a@b@pve']) expect(username.safeParse(bad).success, bad).to.equal(false);
+  });
+
+  it('login names: existing local accounts keep any case and one character; Proxmox names are looser', () => {
+    for (const ok of ['a', 'Alice', 'ALICE.Smith_2', 'x'.repeat(64)]) expect(LOCAL_LOGIN_NAME.test(ok), ok).to.equal(true);
+    for (const bad of ['', '-a', 'a b', 'alice@pve', 'x'.repeat(65)]) expect(LOCAL_LOGIN_NAME.test(bad), bad).to.equal(false);
+    for (const ok of ['root', 'John+Doe', 'a'.repeat(64)]) expect(PROXMOX_USER_NAME.test(ok), ok).to.equal(true);
+    for (const bad of ['', 'a b', 'a@b', 'a:b', 'a/b', 'a\\b', 'a'.repeat(65)]) expect(PROXMOX_USER_NAME.test(bad), bad).to.equal(false);
+  });
+});
+
+describe('lib/validators: checkboxes and yes/no values', () => {
+  const box = checkbox('Tick or untick.');
+  const parse = (x: unknown) => box.parse(x);
+
+  it('reads ticked and unticked values, JSON booleans, and the last of a repeated field', () => {
+    for (const on of ['1', 'true', 'on', 'yes', true, ['0', '1']]) expect(parse(on), String(on)).to.equal(true);
+    for (const off of ['0', 'false', 'off', 'no', false, '', ' ', undefined, ['1', '0']]) expect(parse(off), String(off)).to.equal(false);
+  });
+
+  it('absent means what the caller says; an unknown value is refused with the caller\'s message', () => {
+    expect(checkbox('x', true).parse(undefined)).to.equal(true);
+    expect(checkbox('x', true).parse('0')).to.equal(false);
+    for (const bad of ['maybe', 'ON', 'True', 2, null, {}]) expect(messages(box, bad), String(bad)).to.deep.equal(['Tick or untick.']);
+  });
+
+  it('isTicked: the same ticked values; anything else is unticked, never an error', () => {
+    for (const on of ['1', 'true', 'on', 'yes', true, ['0', 'yes']]) expect(isTicked(on), String(on)).to.equal(true);
+    for (const off of ['0', 'no', 'maybe', 'ON', '', undefined, null, 1, ['yes', '0']]) expect(isTicked(off), String(off)).to.equal(false);
   });
 });
