@@ -188,8 +188,6 @@ export const notes = z.string().max(10_000, 'Notes are limited to 10,000 charact
 /** Makes a field optional where an empty form field means "not given". */
 export const optional = <S extends z.ZodType>(schema: S) => z.preprocess(blankToUndefined, schema.optional());
 
-/** A route's numeric `:id`. */
-export const idParam = z.object({ id: z.coerce.number().int().positive() });
 
 /**
  * What a visitor typed into a GET filter form, as strings to show it again beside a refused filter

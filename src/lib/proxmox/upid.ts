@@ -1,5 +1,6 @@
 // UPIDs identify Proxmox worker tasks. The format and parse regex come from pve-common's UPID.pm, so
-// a UPID we produce (simulator) or parse (client) matches what a real node writes.
+// a UPID the client parses matches what a real node writes. (The simulator in tools/pve-sim/ writes
+// its UPIDs with a reader and writer of its own, so a mistake here cannot pass on both sides.)
 
 /** The parts of a task id, `UPID:{node}:{pid}:{pstart}:{starttime}:{type}:{id}:{user}:`. */
 export interface Upid {
