@@ -173,7 +173,7 @@ export async function testNodeConnection(node: Node, vault: Vault, config: Pick<
     return { ok: true, version: `Proxmox VE ${v.version} (release ${v.release}, repoid ${v.repoid})` };
   } catch (err) {
     if (!isProxmoxError(err)) throw err;
-    const what = { auth: 'Authentication failed', permission: 'Permission denied', tls: 'TLS', timeout: 'Timeout', unreachable: 'Unreachable' }[err.kind as string];
+    const what = { auth: 'Authentication failed', permission: 'Permission denied', tls: 'TLS', timeout: 'Timeout', unreachable: 'Unreachable', 'node-offline': 'Node offline' }[err.kind as string];
     return { ok: false, error: what ? `${what}: ${err.message}` : err.message };
   } finally {
     await client.close();

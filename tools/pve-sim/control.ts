@@ -14,6 +14,9 @@ function reply(res: ServerResponse, status: number, body: unknown): void {
   res.end(buf);
 }
 
+/** The values pve-container's `lock` option allows. */
+const LOCKS = ['backup', 'create', 'destroyed', 'disk', 'fstrim', 'migrate', 'mounted', 'rollback', 'snapshot', 'snapshot-delete'];
+
 const num = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
 const text = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
 
@@ -36,10 +39,18 @@ const routes: Record<string, Route> = {
     if (num(b.advanceMs) !== undefined) sim.clock.advance(num(b.advanceMs)!);
     return { now: sim.clock.now() };
   },
-  'POST /_sim/node': (sim, b) => sim.setNodeOnline(String(b.node), b.online !== false),
+  'POST /_sim/node': (sim, b) => sim.setNodeOnline(String(b.node), b.online !== false, text(b.reason)),
   'POST /_sim/timing': (sim, b) => sim.setTiming({
     taskMs: num(b.taskMs), ipDelayMs: num(b.ipDelayMs), authFailDelayMs: num(b.authFailDelayMs), responseDelayMs: num(b.responseDelayMs),
+    offlineDelayMs: num(b.offlineDelayMs),
   }),
+  'POST /_sim/fail-next-delete': (sim, b) => sim.failNextDelete({ message: text(b.message), status: num(b.status) }),
+  'POST /_sim/no-dhcp': (sim, b) => sim.setNoDhcp(b.on !== false, num(b.vmid)),
+  'POST /_sim/lock': (sim, b) => {
+    const lock = b.lock === null || b.lock === undefined ? undefined : text(b.lock);
+    if (lock !== undefined && !LOCKS.includes(lock)) throw new Error(`lock must be one of ${LOCKS.join(', ')} (or null to unlock)`);
+    sim.setLock(Number(b.vmid), lock);
+  },
   'POST /_sim/reset': (sim) => sim.reset(),
 };
 

@@ -19,6 +19,8 @@ export interface SimOptions {
   ipDelayMs?: number;
   /** Delay before answering 401s (default 0; a real node waits 3000 ms). */
   authFailDelayMs?: number;
+  /** How long a call to an offline node waits before its 595 (default 300 ms; a real connect timeout is seconds). */
+  offlineDelayMs?: number;
   /** Schema file to validate against (default: the copy beside this module). */
   schemaFile?: string;
   clock?: SimClock;
@@ -67,27 +69,29 @@ export class SimCore {
   readonly requests: RequestRecord[] = [];
   readonly logins: LoginRecord[] = [];
   readonly seed: Seed;
-  taskMs: number;
-  ipDelayMs: number;
+  taskMs!: number;
+  ipDelayMs!: number;
   state!: SimState;
   auth!: SimAuth;
   perms!: Perms;
   tasks!: TaskManager;
 
-  constructor(opts: SimOptions) {
+  constructor(private readonly opts: SimOptions) {
     this.clock = opts.clock ?? new SimClock();
     this.seed = parseSeed(opts.seed);
     this.schema = loadSchema(opts.schemaFile);
     this.routes = compileRoutes(this.schema);
-    this.taskMs = opts.taskMs ?? 1000;
-    this.ipDelayMs = opts.ipDelayMs ?? 1500;
-    this.faults.authFailDelayMs = opts.authFailDelayMs ?? 0;
     this.reset();
   }
 
-  /** Back to the seed: fresh state, no tasks, new ticket key, empty logs, faults off. */
+  /** Back to the seed: fresh state, no tasks, new ticket key, empty logs, faults off, start-up timings. */
   reset(): void {
     this.tasks?.close();
+    this.taskMs = this.opts.taskMs ?? 1000;
+    this.ipDelayMs = this.opts.ipDelayMs ?? 1500;
+    this.faults.authFailDelayMs = this.opts.authFailDelayMs ?? 0;
+    this.faults.responseDelayMs = 0;
+    this.faults.offlineDelayMs = this.opts.offlineDelayMs ?? 300;
     this.state = new SimState(this.seed, this.clock);
     this.auth = new SimAuth(this.state, this.clock);
     this.perms = new Perms(this.state);

@@ -1,12 +1,13 @@
 // The request pipeline for /api2/json, in the order a real node applies it: find the method
 // (501), authenticate (401, CSRF), refuse tokens where `allowtoken` is 0 (403), resolve the
-// target node for `proxyto` methods (500/595), check permissions (403), validate parameters
-// against the schema (400), run the handler, and write the envelope.
+// target node for `proxyto` methods (500; a bare 595 after a connect delay when it is offline),
+// check permissions (403), validate parameters against the schema (400), run the handler, and
+// write the envelope.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Counted, type SimCore } from './core.js';
 import { die, paramError, SimHttpError } from './errors.js';
 import { handlers } from './handlers/index.js';
-import { bodyParams, queryParams, sendData, sendError, sendUnauthorized } from './http.js';
+import { bodyParams, queryParams, sendBare, sendData, sendError, sendUnauthorized } from './http.js';
 import type { Principal } from './perms.js';
 import { matchRoute } from './schema.js';
 import { validateParams, type ParamValue } from './validator.js';
@@ -74,7 +75,13 @@ export async function dispatch(core: SimCore, req: IncomingMessage, res: ServerR
 
     if (info.proxyto) {
       const node = core.state.node(String(params[info.proxyto]));
-      if (!node.online) throw new SimHttpError(595, `No route to host\n`);
+      if (!node.online) {
+        // pveproxy tries to connect to the node first; the error comes from AnyEvent::HTTP, not
+        // from an API handler, so there is no JSON envelope, only the status line.
+        record.status = 595;
+        await delay(core.faults.offlineDelayMs);
+        return sendBare(res, 595, core.faults.offlineReason);
+      }
     }
     if (who && info.permissions?.check) core.perms.check(who, info.permissions.check, params);
     const errors = validateParams(info.parameters, params);

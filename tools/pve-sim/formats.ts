@@ -32,7 +32,16 @@ const checks: Record<string, Check> = {
   'pve-volume-id': (v) => (/^([a-z][a-z0-9\-_.]*[a-z0-9]):(.+)$/is.test(v) ? null : `unable to parse volume ID '${v}'\n`),
   'dns-name': (v) => (DNS_RE.test(v) ? null : 'value does not look like a valid DNS name\n'),
   'pve-realm': (v) => (/^[A-Za-z][A-Za-z.\-_]+$/.test(v) ? null : 'value does not look like a valid realm\n'),
-  'pve-poolid': (v) => (/^[A-Za-z0-9.\-_]+$/.test(v) ? null : `invalid pool ID '${v}'\n`),
+  // Nested pools (`dev/team`) have up to 3 levels (pve-access-control verify_poolname).
+  'pve-poolid': (v) => (/^[A-Za-z0-9.\-_]+(\/[A-Za-z0-9.\-_]+){0,2}$/.test(v) ? null : `pool name '${v}' contains invalid characters\n`),
+  // pve-access-control Auth/Plugin.pm verify_username and AccessControl.pm verify_groupname.
+  'pve-userid': (v) => {
+    if (v.length < 3) return `user name '${v}' is too short\n`;
+    if (v.length > 64) return `user name '${v}' is too long (${v.length} > 64)\n`;
+    return /^[^\s:/]+@[A-Za-z][A-Za-z0-9.\-_]+$/.test(v) ? null : `value '${v}' does not look like a valid user name\n`;
+  },
+  'pve-groupid': (v) => (/^[A-Za-z0-9.\-_]+$/.test(v) ? null : `group name '${v}' contains invalid characters\n`),
+  email: (v) => (/^[\w+\-~]+(\.[\w+\-~]+)*@[a-zA-Z0-9-]+(\.[a-zA-Z0-9-]+)*$/.test(v) ? null : 'value does not look like a valid email address\n'),
   'pve-priv': (v) => (/^[A-Za-z][A-Za-z0-9.]*$/.test(v) ? null : `invalid privilege name '${v}'\n`),
   'pve-tag': (v) => (/^[a-z0-9_][a-z0-9_\-+.]*$/i.test(v) ? null : 'invalid characters in tag\n'),
   'pve-task-status-type': (v) => (/^(ok|error|warning|unknown)$/i.test(v) ? null : `invalid status '${v}'\n`),

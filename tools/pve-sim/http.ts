@@ -1,6 +1,6 @@
 // Wire format of pve-api-daemon answers: the exact content type (the proxmox-api package compares
 // it byte for byte), the `{"data":...}` envelope, reason phrases taken from the error message,
-// `Connection: close` on errors, and 401s with an empty body and no content type.
+// `Connection: close` on errors, and 401s and pveproxy's 595s with an empty body and no content type.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ParamValue } from './validator.js';
 
@@ -42,14 +42,19 @@ export function sendError(res: ServerResponse, status: number, message: string, 
   writeJson(res, status, reasonPhrase(message), body);
 }
 
-/** An authentication failure: status line only, empty body, no content type. */
-export function sendUnauthorized(res: ServerResponse, reason: string): void {
+/** A status line only: empty body, no content type, `Connection: close`. */
+export function sendBare(res: ServerResponse, status: number, reason: string): void {
   baseHeaders(res);
-  res.statusCode = 401;
+  res.statusCode = status;
   res.statusMessage = reasonPhrase(reason);
   res.setHeader('Content-Length', '0');
   res.setHeader('Connection', 'close');
   res.end();
+}
+
+/** An authentication failure: status line only, empty body, no content type. */
+export function sendUnauthorized(res: ServerResponse, reason: string): void {
+  sendBare(res, 401, reason);
 }
 
 /** Read the whole request body. */

@@ -11,7 +11,7 @@ export const ALL_PRIVS = [
   'VM.Migrate', 'VM.PowerMgmt', 'VM.Snapshot', 'VM.GuestAgent.Audit', 'VM.GuestAgent.Unrestricted',
   'Datastore.Allocate', 'Datastore.AllocateSpace', 'Datastore.AllocateTemplate', 'Datastore.Audit',
   'Sys.Audit', 'Sys.Console', 'Sys.Modify', 'Sys.PowerMgmt', 'Sys.Syslog', 'User.Modify', 'Group.Allocate',
-  'Realm.Allocate', 'Permissions.Modify', 'Pool.Allocate', 'Pool.Audit', 'SDN.Audit', 'SDN.Use', 'Mapping.Audit',
+  'Realm.Allocate', 'Realm.AllocateUser', 'Permissions.Modify', 'Pool.Allocate', 'Pool.Audit', 'SDN.Audit', 'SDN.Use', 'Mapping.Audit',
 ] as const;
 
 const ROLES: Record<string, readonly string[]> = {
@@ -38,31 +38,43 @@ function prefixes(path: string): string[] {
 export class Perms {
   constructor(private readonly state: SimState) {}
 
-  private privsFor(match: (a: SimState['acl'][number]) => boolean, path: string): Set<string> {
-    let privs = new Set<string>();
+  /** Privileges from the most specific level with entries; each maps to whether it propagates below `path`. */
+  private privsFor(match: (a: SimState['acl'][number]) => boolean, path: string): Map<string, boolean> {
+    let privs = new Map<string, boolean>();
     for (const p of prefixes(path)) {
       const entries = this.state.acl.filter((a) => a.path.replace(/\/+$/, '') === (p === '/' ? '' : p) && match(a) && (a.propagate || p === path));
       if (!entries.length) continue;
       // At one level, entries for the user themselves override group entries.
       const direct = entries.filter((a) => a.user || a.token);
-      privs = new Set((direct.length ? direct : entries).flatMap((a) => ROLES[a.role] ?? []));
+      privs = new Map();
+      for (const a of direct.length ? direct : entries) {
+        for (const priv of ROLES[a.role] ?? []) privs.set(priv, privs.get(priv) === true || a.propagate);
+      }
     }
     return privs;
   }
 
-  /** Effective privileges of a principal on an ACL path such as `/vms/101`. */
-  privileges(who: Principal, path: string): Set<string> {
+  /**
+   * Effective privileges of a principal on an ACL path, each with whether it comes from an ACL that
+   * propagates (GET /access/permissions shows that as 1, an exact-path-only privilege as 0).
+   */
+  privilegeMap(who: Principal, path: string): Map<string, boolean> {
     const user = this.state.users.get(who.userid);
-    if (!user || !user.enable) return new Set();
+    if (!user || !user.enable) return new Map();
     const userPrivs = who.userid === 'root@pam'
-      ? new Set<string>(ALL_PRIVS)
+      ? new Map(ALL_PRIVS.map((p) => [p, true]))
       : this.privsFor((a) => a.user === who.userid || (!!a.group && user.groups.includes(a.group)), path);
     if (!who.tokenid) return userPrivs;
     const token = this.state.tokens.get(who.tokenid);
-    if (!token) return new Set();
+    if (!token) return new Map();
     if (!token.privsep) return userPrivs;
     const tokenPrivs = this.privsFor((a) => a.token === who.tokenid, path);
-    return new Set([...tokenPrivs].filter((p) => userPrivs.has(p)));
+    return new Map([...tokenPrivs].filter(([p]) => userPrivs.has(p)).map(([p, propagates]) => [p, propagates && userPrivs.get(p)!]));
+  }
+
+  /** Effective privileges of a principal on an ACL path such as `/vms/101`. */
+  privileges(who: Principal, path: string): Set<string> {
+    return new Set(this.privilegeMap(who, path).keys());
   }
 
   has(who: Principal, path: string, priv: string): boolean {

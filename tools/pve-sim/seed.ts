@@ -88,6 +88,16 @@ const guest = z.object({
   agentRunning: z.boolean().default(true),
 });
 
+const pool = z.object({
+  /** `dev`, or nested `dev/team` (up to 3 levels). */
+  poolid: z.string().regex(/^[A-Za-z0-9.\-_]+(\/[A-Za-z0-9.\-_]+){0,2}$/),
+  comment: z.string().optional(),
+  /** Member guests by VMID. */
+  vms: z.array(z.number().int()).default([]),
+  /** Member storages by id. */
+  storage: z.array(z.string()).default([]),
+});
+
 export const seedSchema = z.object({
   clusterName: z.string().optional(),
   version: z.object({ version: z.string(), release: z.string(), repoid: z.string() })
@@ -102,6 +112,7 @@ export const seedSchema = z.object({
   acl: z.array(acl).default([]),
   storages: z.array(storage).default([]),
   guests: z.array(guest).default([]),
+  pools: z.array(pool).default([]),
   /** /24 that DHCP addresses are handed out from (hosts .100 and up). */
   dhcpSubnet: z.string().regex(/^\d+\.\d+\.\d+\.0\/24$/).default('10.20.0.0/24'),
 });

@@ -137,17 +137,56 @@ export class PveSim {
     this.core.auth.expireAll();
   }
 
-  /** Mark a cluster node offline: its rows say so and calls proxied to it get 595. */
-  setNodeOnline(node: string, online: boolean): void {
+  /**
+   * Mark a cluster node offline (or back online). Its rows say so, and calls proxied to it wait
+   * `offlineDelayMs`, then get a bare 595 with `reason` (default "No route to host"; "Connection
+   * timed out" is the other usual one). Its running tasks go on and finish meanwhile.
+   */
+  setNodeOnline(node: string, online: boolean, reason?: string): void {
     this.core.state.node(node).online = online;
+    if (reason !== undefined) this.core.faults.offlineReason = reason;
   }
 
-  /** Change task duration, DHCP delay, 401 delay and a per-request delay at run time. */
-  setTiming(t: { taskMs?: number; ipDelayMs?: number; authFailDelayMs?: number; responseDelayMs?: number }): void {
+  /** Change task duration, DHCP delay, 401 delay, a per-request delay and the offline-node delay at run time. */
+  setTiming(t: { taskMs?: number; ipDelayMs?: number; authFailDelayMs?: number; responseDelayMs?: number; offlineDelayMs?: number }): void {
     if (t.taskMs !== undefined) this.core.taskMs = t.taskMs;
     if (t.ipDelayMs !== undefined) this.core.ipDelayMs = t.ipDelayMs;
     if (t.authFailDelayMs !== undefined) this.core.faults.authFailDelayMs = t.authFailDelayMs;
     if (t.responseDelayMs !== undefined) this.core.faults.responseDelayMs = t.responseDelayMs;
+    if (t.offlineDelayMs !== undefined) this.core.faults.offlineDelayMs = t.offlineDelayMs;
+  }
+
+  /** Make the next `DELETE /nodes/{node}/lxc/{vmid}` fail synchronously (default 500 "can't remove CT {vmid} - protection mode enabled"). */
+  failNextDelete(f: Partial<CreateFailure> = {}): void {
+    this.core.faults.deleteFailures.push({ status: f.status ?? 500, message: f.message ?? "can't remove CT {vmid} - protection mode enabled" });
+  }
+
+  /**
+   * Withhold DHCP: with a vmid, that container never shows an IPv4 (also when it is already
+   * running); without, no container started while it is on gets one. `on: false` undoes it, and a
+   * running container then gets its lease after the usual DHCP delay.
+   */
+  setNoDhcp(on: boolean, vmid?: number): void {
+    const { faults, state, clock } = this.core;
+    if (vmid === undefined) faults.noDhcpAll = on;
+    else if (on) faults.noDhcpVmids.add(vmid);
+    else faults.noDhcpVmids.delete(vmid);
+    for (const g of state.guests.values()) {
+      if (g.status !== 'running' || (vmid !== undefined && g.vmid !== vmid)) continue;
+      if (on && vmid !== undefined) g.ipReadyAt = Infinity;
+      if (!on && g.ipReadyAt === Infinity && !faults.dhcpWithheld(g.vmid)) g.ipReadyAt = clock.now() + this.core.ipDelayMs;
+    }
+  }
+
+  /**
+   * Set a container's or VM's `lock` (e.g. `backup`, as a running vzdump would), so operations fail
+   * with "CT is locked (backup)"; undefined removes it.
+   */
+  setLock(vmid: number, lock: string | undefined): void {
+    const g = this.core.state.guests.get(vmid);
+    if (!g) throw new Error(`no guest ${vmid}`);
+    if (lock === undefined) delete g.config.lock;
+    else g.config.lock = lock;
   }
 
   /** Back to the seed state (tickets, tasks, logs and faults cleared). */
@@ -167,7 +206,7 @@ export class PveSim {
       guests: [...state.guests.values()].map((g) => ({ vmid: g.vmid, node: g.node, type: g.type, status: g.status, lock: g.config.lock ?? null })),
       nodes: [...state.nodes.values()].map((n) => ({ node: n.name, online: n.online })),
       tasks: { total: tasks.tasks.size, running: tasks.running() },
-      faults: { ...faults },
+      faults: { ...faults, noDhcpVmids: [...faults.noDhcpVmids] },
       now: this.core.clock.now(),
     };
   }

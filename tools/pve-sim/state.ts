@@ -21,12 +21,26 @@ export interface Guest {
   ipReadyAt?: number;
   dhcpIp?: string;
   agentRunning: boolean;
+  /** Snapshots in the order they were taken (the config file's `[name]` sections). */
+  snapshots?: SnapshotRec[];
+  /** The guest OS ignores shutdown requests (ACPI, agent), so a shutdown runs into its timeout. */
+  ignoresShutdown?: boolean;
+}
+
+/** One container snapshot; `snapstate` is `prepare` while its vzsnapshot task runs. */
+export interface SnapshotRec {
+  name: string;
+  snaptime: number;
+  description: string;
+  parent?: string;
+  snapstate?: 'prepare' | 'delete';
 }
 
 export type NodeRec = Seed['nodes'][number];
 export type UserRec = Seed['users'][number];
 export type TokenRec = Seed['tokens'][number];
 export type StorageRec = Seed['storages'][number];
+export type PoolRec = Seed['pools'][number];
 
 const QEMU_NIC = /^(virtio|e1000e?|rtl8139|vmxnet3)(=([0-9A-Fa-f:]{17}))?$/;
 
@@ -44,6 +58,10 @@ export class SimState {
   readonly realms: Seed['realms'];
   readonly acl: Seed['acl'];
   readonly storages: StorageRec[];
+  /** Resource pools (user.cfg `pool:` lines): guests and storages grouped under a name. */
+  readonly pools: PoolRec[];
+  /** Config file locks held by running workers (config-lock.ts): the task and when it should end. */
+  readonly configFileLocks = new Map<number, { upid: string; releaseAt: number }>();
   private readonly macs = new Set<string>();
   private readonly ips = new Set<string>();
   private readonly subnetBase: string;
@@ -55,6 +73,7 @@ export class SimState {
     this.realms = seed.realms.map((r) => ({ ...r }));
     this.acl = seed.acl.map((a) => ({ ...a }));
     this.storages = seed.storages.map((s) => ({ ...s, templates: s.templates.map((t) => ({ ...t })) }));
+    this.pools = seed.pools.map((p) => ({ ...p, vms: [...p.vms], storage: [...p.storage] }));
     this.subnetBase = seed.dhcpSubnet.replace(/0\/24$/, '');
     for (const g of seed.guests) this.addSeedGuest(g);
   }

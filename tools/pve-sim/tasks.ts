@@ -1,6 +1,7 @@
 // Worker tasks. A task gets a real-format UPID at once, writes its log lines spread over its
-// duration, then runs its effect (clear the create lock, mark running, remove the guest) and ends
-// with `TASK OK` or `TASK ERROR: <msg>`. Failures and hangs come from Faults.
+// duration, then, after the whole duration, runs its effect (write the new container's config,
+// mark running, remove the guest) and ends with `TASK OK` or `TASK ERROR: <msg>`. Failures and
+// hangs come from Faults.
 import type { SimClock } from './clock.js';
 import type { Faults } from './faults.js';
 import type { Principal } from './perms.js';
@@ -27,6 +28,8 @@ export interface TaskSpec {
   work?: () => void;
   /** Clean-up when the task fails (e.g. remove a half-created container). */
   onError?: () => void;
+  /** Run when the task ends, whatever the outcome (e.g. unlock a clone's source). */
+  onEnd?: () => void;
 }
 
 export class TaskManager {
@@ -48,10 +51,13 @@ export class TaskManager {
     const base = { node: spec.node, pid: this.pid, pstart: this.pstartBase + this.pid, starttime: this.clock.seconds(), type: spec.type, id: String(spec.id), user };
     const task: SimTask = { ...base, upid: formatUpid(base), principal: who, status: 'running', log: [] };
     this.tasks.set(task.upid, task);
-    const steps = spec.lines.length + 1;
-    const slot = Math.max(1, Math.floor(this.durationMs() / steps));
-    spec.lines.forEach((line, i) => this.later(slot * i, () => this.step(() => task.log.push(line))));
-    this.later(slot * spec.lines.length, () => this.step(() => this.finish(task, spec)));
+    // The log lines are spread over the run and the end comes after the full duration, also for a
+    // task that writes no lines (a start): a real vzstart runs for seconds, and the guest's status
+    // changes only when the task ends.
+    const duration = Math.max(1, this.durationMs());
+    const slot = duration / (spec.lines.length + 1);
+    spec.lines.forEach((line, i) => this.later(Math.floor(slot * i), () => this.step(() => task.log.push(line))));
+    this.later(duration, () => this.step(() => this.finish(task, spec)));
     return task.upid;
   }
 
@@ -97,6 +103,7 @@ export class TaskManager {
       task.log.push('TASK OK');
       task.exitstatus = 'OK';
     }
+    spec.onEnd?.();
     task.status = 'stopped';
     task.endtime = this.clock.seconds();
   }

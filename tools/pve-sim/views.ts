@@ -22,11 +22,17 @@ function uptime(g: Guest, now: number): number {
   return g.status === 'running' && g.startedAt !== undefined ? Math.max(0, Math.floor((now - g.startedAt) / 1000)) : 0;
 }
 
-/** The fields common to list rows, status/current and /cluster/resources. */
-export function guestStats(g: Guest, now: number): Record<string, unknown> {
+/**
+ * The fields common to list rows, status/current and /cluster/resources. `hostCpus` is the node's
+ * CPU count: a container without `cores` (or `cpulimit`) may use them all, and pve-container's
+ * vmstatus reports that.
+ */
+export function guestStats(g: Guest, now: number, hostCpus = 1): Record<string, unknown> {
   const running = g.status === 'running';
   const maxmem = num(g.config.memory, g.type === 'lxc' ? 512 : 2048) * MiB;
-  const cpus = num(g.config.cores, 1) * (g.type === 'qemu' ? num(g.config.sockets, 1) : 1);
+  const cpus = g.type === 'qemu'
+    ? num(g.config.cores, 1) * num(g.config.sockets, 1)
+    : num(g.config.cores, 0) || num(g.config.cpulimit, 0) || hostCpus;
   const row: Record<string, unknown> = {
     vmid: g.vmid,
     name: String(g.type === 'lxc' ? (g.config.hostname ?? `CT${g.vmid}`) : (g.config.name ?? `VM${g.vmid}`)),
@@ -51,8 +57,8 @@ export function guestStats(g: Guest, now: number): Record<string, unknown> {
 }
 
 /** A row of `GET /nodes/{node}/lxc` or `/qemu`. */
-export function guestListRow(g: Guest, now: number): Record<string, unknown> {
-  const row = guestStats(g, now);
+export function guestListRow(g: Guest, now: number, hostCpus?: number): Record<string, unknown> {
+  const row = guestStats(g, now, hostCpus);
   if (g.type === 'lxc') {
     row.type = 'lxc';
     row.maxswap = num(g.config.swap, 512) * MiB;
@@ -62,8 +68,8 @@ export function guestListRow(g: Guest, now: number): Record<string, unknown> {
 }
 
 /** `GET .../status/current`. */
-export function guestStatus(g: Guest, now: number): Record<string, unknown> {
-  const row = { ...guestListRow(g, now), ha: { managed: 0 } };
+export function guestStatus(g: Guest, now: number, hostCpus?: number): Record<string, unknown> {
+  const row = { ...guestListRow(g, now, hostCpus), ha: { managed: 0 } };
   if (g.type === 'qemu') {
     Object.assign(row, { qmpstatus: g.status, agent: Number(g.config.agent ?? 0) ? 1 : 0 });
   }
@@ -78,7 +84,7 @@ export function resourceRows(state: SimState, now: number, type?: string): Recor
   }
   if (!type || type === 'vm') {
     for (const g of state.guests.values()) {
-      const stats = guestStats(g, now);
+      const stats = guestStats(g, now, state.nodes.get(g.node)?.maxcpu);
       delete stats.pid;
       const maxcpu = stats.cpus;
       delete stats.cpus;

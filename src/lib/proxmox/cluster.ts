@@ -1,7 +1,8 @@
-// Cluster-wide reads: version, nodes, /cluster/resources and the next free VMID.
+// Cluster-wide reads: version, nodes, /cluster/resources (and each node's free memory from it) and
+// the next free VMID.
 import type { Proxmox } from 'proxmox-api';
-import { coerceNumbers, requireNumber } from './numbers.js';
-import type { ClusterResource, PveNode, PveVersion } from './types.js';
+import { coerceNumbers, requireNumber, toNumber } from './numbers.js';
+import type { ClusterResource, NodeResources, PveNode, PveVersion } from './types.js';
 
 const NODE_NUMBERS = ['cpu', 'maxcpu', 'mem', 'maxmem', 'disk', 'maxdisk', 'uptime'] as const;
 const RESOURCE_NUMBERS = [
@@ -36,6 +37,25 @@ export class ClusterApi {
   async resources(type?: 'vm' | 'storage' | 'node' | 'sdn'): Promise<ClusterResource[]> {
     const rows = (await this.api.cluster.resources.$get(type ? { type } : undefined)) as Record<string, unknown>[];
     return rows.map((r) => coerceNumbers(r, RESOURCE_NUMBERS) as ClusterResource);
+  }
+
+  /**
+   * Each node's memory, CPU and disk from `GET /cluster/resources?type=node`, with `free` memory
+   * (`maxmem - mem`) for choosing where a container goes. Numbers a node did not report are 0.
+   */
+  async nodeResources(): Promise<NodeResources[]> {
+    const rows = await this.resources('node');
+    return rows.filter((r) => r.type === 'node' && typeof r.node === 'string').map((r) => {
+      const num = (k: string) => toNumber(r[k]) ?? 0;
+      const maxmem = num('maxmem');
+      const mem = num('mem');
+      return {
+        node: r.node as string,
+        status: typeof r.status === 'string' ? r.status : 'unknown',
+        maxmem, mem, free: Math.max(0, maxmem - mem),
+        maxcpu: num('maxcpu'), cpu: num('cpu'), maxdisk: num('maxdisk'), disk: num('disk'),
+      };
+    });
   }
 
   /**

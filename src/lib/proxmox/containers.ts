@@ -1,10 +1,12 @@
-// LXC containers: list, create/clone, power, delete, config, and reading MAC/IPv4 back.
-// Every write returns the UPID of the worker task; wait for it with `client.tasks.wait()`.
+// LXC containers: list, create/clone, power, resize, snapshots, delete, config, and reading
+// MAC/IPv4 back. Every write returns the UPID of the worker task; wait for it with
+// `client.tasks.wait()` or `client.tasks.follow()`.
 import type { Proxmox } from 'proxmox-api';
 import { normalizeInterfaces, primaryIpv4 } from './interfaces.js';
 import { coerceNumbers } from './numbers.js';
 import { formatPropertyString, macFromNet, staticIpv4FromNet } from './property-string.js';
-import type { MachineConfig, MachineInterface, MachineStatus, MachineSummary } from './types.js';
+import { parseSize } from './sizes.js';
+import type { MachineConfig, MachineInterface, MachineStatus, MachineSummary, Snapshot } from './types.js';
 
 export const MACHINE_NUMBERS = [
   'vmid', 'maxmem', 'maxdisk', 'maxswap', 'mem', 'swap', 'disk', 'cpu', 'cpus', 'uptime', 'template',
@@ -67,6 +69,16 @@ export interface CloneContainerSpec {
   target?: string;
   pool?: string;
   description?: string;
+}
+
+export interface ResizeSpec {
+  /** `rootfs` or a mount point `mp0`..`mp255`. */
+  disk: string;
+  /**
+   * `+2G` grows by 2 GiB, `10G` sets the size to 10 GiB (units K, M, G, T are binary). Shrinking is
+   * refused by Proxmox. A unit is required here: Proxmox reads a bare number as bytes.
+   */
+  size: string;
 }
 
 /** Format a {@link NetSpec} as a `netN` property string. */
@@ -146,6 +158,48 @@ export class ContainerApi {
   /** `POST .../status/shutdown` (clean): returns the `vzshutdown` UPID. */
   async shutdown(node: string, vmid: number, opts: { timeout?: number; forceStop?: boolean } = {}): Promise<string> {
     return (await this.ct(node, vmid).status.shutdown.$post(opts)) as string;
+  }
+
+  /**
+   * `POST .../status/reboot`: stop (killing after `timeout` seconds) and start again, applying
+   * pending config changes. Returns the `vzreboot` UPID. A stopped container is refused at once
+   * (500 `VM 101 not running`, code `not-running`).
+   */
+  async reboot(node: string, vmid: number, opts: { timeout?: number } = {}): Promise<string> {
+    const params = opts.timeout === undefined ? undefined : { timeout: opts.timeout };
+    return (await this.ct(node, vmid).status.reboot.$post(params)) as string;
+  }
+
+  /**
+   * `PUT .../resize`: grow a disk, running or stopped. Returns the UPID of a `resize` task; the
+   * config's `size=` changes when it ends. A shrink, an equal size, a `lock:` or a stale `digest`
+   * are refused at once (500). Throws TypeError for a size Proxmox would not read as meant.
+   */
+  async resize(node: string, vmid: number, spec: ResizeSpec, opts: { digest?: string } = {}): Promise<string> {
+    const parsed = parseSize(spec.size);
+    if (!parsed) throw new TypeError(`disk size must look like 10G or +2G, not ${JSON.stringify(spec.size)}`);
+    if (!/[KMGT]$/.test(spec.size)) {
+      throw new TypeError(`disk size ${JSON.stringify(spec.size)} needs a unit (K, M, G, T): Proxmox reads a bare number as bytes`);
+    }
+    return (await this.ct(node, vmid).resize.$put({ disk: spec.disk, size: spec.size, digest: opts.digest } as any)) as string;
+  }
+
+  /**
+   * `GET .../snapshot`: the container's snapshots in no particular order, then the pseudo-entry
+   * `current` ("You are here!", with `running` and the config `digest`) last.
+   */
+  async snapshots(node: string, vmid: number): Promise<Snapshot[]> {
+    const rows = (await this.ct(node, vmid).snapshot.$get()) as Record<string, unknown>[];
+    return rows.map((r) => coerceNumbers(r, ['snaptime', 'running']) as Snapshot);
+  }
+
+  /**
+   * `POST .../snapshot`: returns the `vzsnapshot` UPID. Only a reserved name (`current`, `vzdump`)
+   * or a malformed one fails at once; a duplicate name, a lock or a storage without snapshots
+   * fail the task.
+   */
+  async createSnapshot(node: string, vmid: number, snapname: string, opts: { description?: string } = {}): Promise<string> {
+    return (await this.ct(node, vmid).snapshot.$post({ snapname, description: opts.description } as any)) as string;
   }
 
   /** `DELETE /nodes/{node}/lxc/{vmid}`: returns the `vzdestroy` UPID. Refuses a running CT unless `force`. */

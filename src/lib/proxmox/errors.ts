@@ -11,7 +11,8 @@ export type ProxmoxErrorKind =
   | 'timeout' // no answer within timeoutMs
   | 'unreachable' // connection refused/reset, DNS failure
   | 'protocol' // the answer was not the JSON envelope we expect
-  | 'task'; // a worker task ended with an error exit status
+  | 'task' // a worker task ended with an error exit status
+  | 'node-offline'; // the node we asked answered 595/596: it cannot reach the node the call is for
 
 /**
  * A coarse reading of Proxmox's message, so callers can branch without matching text.
@@ -20,10 +21,16 @@ export type ProxmoxErrorKind =
 export type ProxmoxErrorCode =
   | 'already-exists'
   | 'not-found'
+  /** The config has a `lock:` key (`CT is locked (snapshot)`): another operation is running on it. */
   | 'locked'
+  /** Another call held the guest's config lock for 10 s (`can't lock file '...' - got timeout`): retry later. */
+  | 'lock-timeout'
+  /** A `digest` no longer matches: someone else changed the config. Read it again and retry. */
+  | 'config-changed'
   | 'already-running'
   | 'not-running'
   | 'invalid-parameter'
+  | 'node-offline'
   | undefined;
 
 export interface ProxmoxErrorInit {
@@ -34,6 +41,8 @@ export interface ProxmoxErrorInit {
   method?: string;
   path?: string;
   cause?: unknown;
+  /** Proxmox's own text, already cleaned with {@link cleanProxmoxText}; defaults to the message. */
+  proxmoxMessage?: string;
 }
 
 /** Base class: carries the HTTP status and reason phrase (when there was an answer). */
@@ -48,10 +57,16 @@ export class ProxmoxError extends Error {
   readonly method?: string;
   /** API path below /api2/json, e.g. `/nodes/pve/lxc`. */
   readonly path?: string;
+  /**
+   * What a job should print: Proxmox's own words when it gave any (trimmed, without Perl's
+   * `at /usr/share/perl5/... line n.` tail), otherwise the message.
+   */
+  readonly proxmoxMessage: string;
 
   constructor(message: string, init: ProxmoxErrorInit) {
     super(message, init.cause === undefined ? undefined : { cause: init.cause });
     this.name = new.target.name;
+    this.proxmoxMessage = init.proxmoxMessage || message;
     this.kind = init.kind;
     this.status = init.status;
     this.reason = init.reason;
@@ -65,8 +80,14 @@ export class ProxmoxError extends Error {
     if (this.status === 400 && this.errors) {
       return Object.values(this.errors).some((e) => /already exists/.test(e)) ? 'already-exists' : 'invalid-parameter';
     }
+    if (this.kind === 'node-offline') return 'node-offline';
     const m = this.message;
-    if (/already exists/.test(m)) return 'already-exists';
+    // Two different locks: `lock-timeout` is the short-lived file lock every config change takes
+    // (busy for seconds, worth a retry); `locked` is a `lock:` key in the config (create, backup,
+    // snapshot), held until that operation ends.
+    if (/can't lock file '[^']*' - got timeout/.test(m)) return 'lock-timeout';
+    if (/detected modified configuration/.test(m)) return 'config-changed';
+    if (/already exists|snapshot name '[^']*' already used/.test(m)) return 'already-exists';
     if (/does not exist|no such (task|user|storage|vm)/i.test(m)) return 'not-found';
     if (/is locked/.test(m)) return 'locked';
     if (/already running/.test(m)) return 'already-running';
@@ -120,12 +141,27 @@ export class ProxmoxUnreachableError extends ProxmoxError {
   }
 }
 
+/**
+ * 595 or 596 from the node Berth talks to: it proxies calls for `/nodes/{node}/...` to that node
+ * and could not reach it (the node is down or cut off from the cluster). Nothing ran there.
+ * Real nodes send this with an empty body, so the detail is the reason phrase.
+ */
+export class ProxmoxNodeOfflineError extends ProxmoxError {
+  /** The unreachable node, from the request path (absent when the path names none). */
+  readonly node?: string;
+  constructor(message: string, init: Omit<ProxmoxErrorInit, 'kind'> & { node?: string } = {}) {
+    super(message, { ...init, kind: 'node-offline' });
+    this.node = init.node;
+  }
+}
+
 /** A worker task finished with an error; `exitstatus` is Proxmox's text. */
 export class ProxmoxTaskError extends ProxmoxError {
   readonly upid: string;
   readonly exitstatus: string;
   constructor(upid: string, exitstatus: string) {
-    super(`Proxmox task failed: ${exitstatus}`, { kind: 'task' });
+    const text = cleanProxmoxText(exitstatus);
+    super(`Proxmox task failed: ${text}`, { kind: 'task', proxmoxMessage: text });
     this.upid = upid;
     this.exitstatus = exitstatus;
   }
@@ -134,6 +170,24 @@ export class ProxmoxTaskError extends ProxmoxError {
 /** Type guard for ProxmoxError and its subclasses. */
 export function isProxmoxError(e: unknown): e is ProxmoxError {
   return e instanceof ProxmoxError;
+}
+
+// Perl's `die` without a trailing newline appends where it died: ` at /usr/share/perl5/PVE/API2/LXC.pm line 2080.`,
+// sometimes with the input handle (`, <GEN12> line 3.`). Useless to a user, and it changes between releases.
+const PERL_TAIL_RE = /\s+at \/\S+ line \d+(?:, <[^>]*> (?:line|chunk) \d+)?\.?[ \t]*$/gm;
+
+/**
+ * Proxmox's message as a user should read it: Perl's `at FILE line N.` tail removed from each line,
+ * surrounding whitespace (the usual trailing newline) trimmed.
+ */
+export function cleanProxmoxText(text: string): string {
+  return text.replace(PERL_TAIL_RE, '').trim();
+}
+
+/** The `{node}` of a `/nodes/{node}/...` path. */
+function nodeOfPath(path: string): string | undefined {
+  const m = /^\/nodes\/([^/]+)/.exec(path);
+  return m ? decodeURIComponent(m[1]) : undefined;
 }
 
 /**
@@ -147,18 +201,24 @@ export function errorFromResponse(
   body: { message?: unknown; errors?: unknown } | undefined,
   where: { method: string; path: string },
 ): ProxmoxError {
-  const bodyMsg = typeof body?.message === 'string' ? body.message.trim() : '';
+  const bodyMsg = typeof body?.message === 'string' ? cleanProxmoxText(body.message) : '';
   const errors = isStringMap(body?.errors) ? body.errors : undefined;
-  let message = bodyMsg || reason.trim() || `HTTP ${status}`;
+  const said = bodyMsg || cleanProxmoxText(reason);
+  let message = said || `HTTP ${status}`;
   if (errors) {
-    const details = Object.entries(errors).map(([k, v]) => `${k}: ${v.trim()}`).join('; ');
+    const details = Object.entries(errors).map(([k, v]) => `${k}: ${cleanProxmoxText(v)}`).join('; ');
     message = `${message.replace(/\.$/, '')}: ${details}`;
   }
-  const init = { status, reason, errors, method: where.method, path: where.path };
+  const init = { status, reason, errors, method: where.method, path: where.path, proxmoxMessage: errors ? message : said };
   if (status === 401) {
     return new ProxmoxAuthError(bodyMsg || `Proxmox rejected the credentials (${reason || 'authentication failure'})`, init);
   }
   if (status === 403) return new ProxmoxPermissionError(message, init);
+  if (status === 595 || status === 596) {
+    const node = nodeOfPath(where.path);
+    const text = `${node ? `node ${node}` : 'a cluster node'} is unreachable from the cluster${said ? `: ${said}` : ''}`;
+    return new ProxmoxNodeOfflineError(text, { ...init, node });
+  }
   return new ProxmoxError(message, { ...init, kind: 'http' });
 }
 

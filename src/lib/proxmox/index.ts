@@ -2,13 +2,14 @@
 export { createProxmoxClient, authenticateUser, listRealms, ProxmoxClient, DEFAULT_TIMEOUT_MS } from './client.js';
 export {
   ProxmoxError, ProxmoxAuthError, ProxmoxPermissionError, ProxmoxTlsError, ProxmoxTimeoutError,
-  ProxmoxUnreachableError, ProxmoxTaskError, ProxmoxTfaRequiredError, isProxmoxError,
-  type ProxmoxErrorKind, type ProxmoxErrorCode,
+  ProxmoxUnreachableError, ProxmoxTaskError, ProxmoxTfaRequiredError, ProxmoxNodeOfflineError, isProxmoxError,
+  cleanProxmoxText, type ProxmoxErrorKind, type ProxmoxErrorCode,
 } from './errors.js';
 export { TICKET_LIFETIME_MS } from './auth.js';
-export type { CreateContainerSpec, CloneContainerSpec, NetSpec } from './containers.js';
+export type { CreateContainerSpec, CloneContainerSpec, NetSpec, ResizeSpec } from './containers.js';
 export { formatNet } from './containers.js';
-export { isTaskSuccess, type WaitOptions } from './tasks.js';
+export { isTaskSuccess, type WaitOptions, type FollowOptions, type TaskLineHandler } from './tasks.js';
+export { parseSize, formatSize, volumeSize, type DiskSize } from './sizes.js';
 export { normalizeFingerprint } from './tls.js';
 export { parseUpid, formatUpid, type Upid } from './upid.js';
 export { parsePropertyString, formatPropertyString, macFromNet, staticIpv4FromNet } from './property-string.js';

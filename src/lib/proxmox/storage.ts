@@ -20,19 +20,24 @@ export class StorageApi {
   }
 
   /**
-   * Container templates (`content=vztmpl`) on one storage, or on every storage of the node that
-   * holds templates when `storage` is omitted.
+   * Container templates (`content=vztmpl`) on one storage, or on every active storage of the node
+   * that holds templates when `storage` is omitted (an inactive one, e.g. an unmounted NFS share,
+   * would fail the whole list with `storage '...' is not online`).
    */
   async templates(node: string, storage?: string): Promise<TemplateInfo[]> {
-    const stores = storage ? [storage] : (await this.list(node, { content: 'vztmpl' })).map((s) => s.storage);
+    const stores = storage
+      ? [storage]
+      : (await this.list(node, { content: 'vztmpl' })).filter((s) => s.active !== 0).map((s) => s.storage);
     const out: TemplateInfo[] = [];
     for (const s of stores) {
       const rows = (await this.api.nodes.$(node).storage.$(s).content.$get({ content: 'vztmpl' })) as Record<string, unknown>[];
       for (const r of rows) {
         const row = coerceNumbers(r, ['size', 'ctime']);
+        const volid = String(row.volid);
         out.push({
-          volid: String(row.volid),
+          volid,
           storage: s,
+          file: volid.slice(volid.lastIndexOf('/') + 1),
           ...(typeof row.size === 'number' ? { size: row.size } : {}),
           ...(typeof row.format === 'string' ? { format: row.format } : {}),
           ...(typeof row.ctime === 'number' ? { ctime: row.ctime } : {}),

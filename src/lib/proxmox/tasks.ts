@@ -1,6 +1,7 @@
 // Worker tasks: every create/start/stop/delete returns a UPID and runs on; a failure shows only in
-// the task's exit status and last log line. `wait` polls the status like the GUI does and streams
-// new log lines (fetched with `start`) to a callback in order, awaiting it so no line is lost.
+// the task's exit status and last log line. `follow` polls the status like the GUI does and streams
+// new log lines (fetched with `start`) to a callback in order, awaiting it so no line is lost;
+// `wait` is `follow` that throws when the task failed.
 import type { Proxmox } from 'proxmox-api';
 import { sleep } from '../retry.js';
 import { ProxmoxError, ProxmoxTaskError, ProxmoxTimeoutError } from './errors.js';
@@ -9,14 +10,22 @@ import { API_PREFIX, type Transport } from './transport.js';
 import type { TaskLogLine, TaskStatus } from './types.js';
 import { parseUpid } from './upid.js';
 
-export interface WaitOptions {
-  /** Called for each new log line, in order; awaited before the next one. */
-  onLog?: (line: string, n: number) => void | Promise<void>;
+/** Receives one task log line and its 1-based number; awaited before the next line. */
+export type TaskLineHandler = (line: string, n: number) => void | Promise<void>;
+
+export interface FollowOptions {
+  /** Called for each new log line, in order, as the task writes them. */
+  onLine?: TaskLineHandler;
   /** Poll interval (default 1000 ms, as the GUI). */
   pollMs?: number;
   /** Give up after this long (default: never). The task keeps running on the node. */
   timeoutMs?: number;
   signal?: AbortSignal;
+}
+
+export interface WaitOptions extends FollowOptions {
+  /** The same as `onLine` (the name `wait` had first). */
+  onLog?: TaskLineHandler;
 }
 
 const LOG_PAGE = 500;
@@ -80,15 +89,35 @@ export class TaskApi {
    * `timeoutMs`, or the signal's reason when aborted.
    */
   async wait(upid: string, opts: WaitOptions = {}): Promise<TaskStatus> {
+    const st = await this.follow(upid, { ...opts, onLine: opts.onLine ?? opts.onLog });
+    if (!isTaskSuccess(st.exitstatus)) throw new ProxmoxTaskError(upid, st.exitstatus ?? 'unknown exit status');
+    return st;
+  }
+
+  /**
+   * Follow a task to its end, handing each log line to `onLine` as soon as a poll sees it, and
+   * resolve with the final status whatever the exit status (check it with {@link isTaskSuccess}),
+   * so a job can print the whole log before deciding. Rejects with ProxmoxTimeoutError after
+   * `timeoutMs`, with the signal's reason when aborted, or with the error of a failed poll.
+   * The node may be given as well, as jobs store it beside the UPID; it must be the UPID's node.
+   */
+  follow(upid: string, opts?: FollowOptions): Promise<TaskStatus>;
+  follow(node: string, upid: string, opts?: FollowOptions): Promise<TaskStatus>;
+  async follow(a: string, b?: string | FollowOptions, c?: FollowOptions): Promise<TaskStatus> {
+    const [upid, opts] = typeof b === 'string' ? [b, c ?? {}] : [a, b ?? {}];
+    if (typeof b === 'string' && nodeOf(upid) !== a) {
+      throw new TypeError(`task ${upid} runs on node ${nodeOf(upid)}, not ${a}`);
+    }
     const pollMs = opts.pollMs ?? 1000;
     const deadline = opts.timeoutMs === undefined ? Infinity : Date.now() + opts.timeoutMs;
+    const onLine = opts.onLine;
     let next = 0; // 0-based offset of the next unseen line
-    const drain = async () => {
+    const drain = async (handle: TaskLineHandler) => {
       for (;;) {
         const { lines } = await this.log(upid, next, LOG_PAGE);
         const fresh = lines.filter((l) => l.n > next);
         for (const l of fresh) {
-          if (opts.onLog) await opts.onLog(l.t, l.n);
+          await handle(l.t, l.n);
           next = l.n;
         }
         if (lines.length < LOG_PAGE) return;
@@ -96,12 +125,10 @@ export class TaskApi {
     };
     for (;;) {
       opts.signal?.throwIfAborted();
+      // Status before log: once a poll sees `stopped`, the log read after it is complete.
       const st = await this.status(upid);
-      if (opts.onLog) await drain();
-      if (st.status === 'stopped') {
-        if (!isTaskSuccess(st.exitstatus)) throw new ProxmoxTaskError(upid, st.exitstatus ?? 'unknown exit status');
-        return st;
-      }
+      if (onLine) await drain(onLine);
+      if (st.status === 'stopped') return st;
       if (Date.now() + pollMs > deadline) {
         throw new ProxmoxTimeoutError(`Proxmox task ${upid} did not finish within ${opts.timeoutMs} ms`);
       }

@@ -130,7 +130,7 @@ export class Transport implements ApiRequestable {
       const res = await fetch(url, { method, headers: h, body, signal: controller.signal, dispatcher: this.opts.dispatcher });
       const text = await res.text();
       this.opts.logger?.debug({ ...where, status: res.status, ms: Date.now() - started }, 'proxmox request');
-      return { status: res.status, reason: res.statusText, body: parseEnvelope(text, res.headers.get('content-type'), where) };
+      return { status: res.status, reason: res.statusText, body: parseEnvelope(text, res.headers.get('content-type'), where, res.status) };
     } catch (e) {
       if (e instanceof ProxmoxError) throw e;
       throw this.networkError(e, controller.signal.aborted, where);
@@ -166,7 +166,12 @@ function relPath(path: string): string {
   return path.startsWith(API_PREFIX) ? path.slice(API_PREFIX.length) : path;
 }
 
-function parseEnvelope(text: string, contentType: string | null, where: { method: string; path: string }): Envelope | undefined {
+/**
+ * The JSON envelope of an answer, or undefined when there is none: 401s and the 595 of a node the
+ * cluster cannot reach come with an empty body and no content type, and then the status line is
+ * all there is. An error status with a garbled body is still that error (the reason phrase says it).
+ */
+function parseEnvelope(text: string, contentType: string | null, where: { method: string; path: string }, status: number): Envelope | undefined {
   if (!text) return undefined;
   if (!contentType?.toLowerCase().startsWith('application/json')) return undefined;
   try {
@@ -175,6 +180,7 @@ function parseEnvelope(text: string, contentType: string | null, where: { method
   } catch {
     // fall through to the protocol error
   }
+  if (status !== 200) return undefined;
   throw new ProxmoxError(`Proxmox sent malformed JSON to ${where.method} ${where.path}`, { kind: 'protocol', ...where });
 }
 

@@ -159,9 +159,48 @@ export interface TemplateInfo {
   /** Volume id to pass as `ostemplate`, e.g. `local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst`. */
   volid: string;
   storage: string;
+  /** The file name, e.g. `debian-12-standard_12.7-1_amd64.tar.zst`. */
+  file: string;
   size?: number;
   format?: string;
   ctime?: number;
+}
+
+/**
+ * One node's capacity from `/cluster/resources?type=node`. Proxmox leaves the numbers out for an
+ * offline node and for callers without Sys.Audit; they are 0 here, so such a node has no room.
+ */
+export interface NodeResources {
+  node: string;
+  /** `online`, `offline` or `unknown`. */
+  status: string;
+  /** Bytes. */
+  maxmem: number;
+  mem: number;
+  /** `maxmem - mem`, never below 0. */
+  free: number;
+  maxcpu: number;
+  /** Load as a fraction of all cores (0..1). */
+  cpu: number;
+  /** Bytes of the node's root filesystem, not of its storages. */
+  maxdisk: number;
+  disk: number;
+}
+
+/** A row of `GET .../lxc/{vmid}/snapshot`; the last row is the pseudo-snapshot `current`. */
+export interface Snapshot {
+  name: string;
+  description?: string;
+  /** Unix seconds; absent on `current`. */
+  snaptime?: number;
+  parent?: string;
+  /** `prepare` while being created, `delete` while being removed. */
+  snapstate?: string;
+  /** On `current` only: 1 when the container runs. */
+  running?: number;
+  /** On `current` only: the config digest. */
+  digest?: string;
+  [k: string]: unknown;
 }
 
 export interface Realm {

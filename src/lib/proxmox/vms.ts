@@ -1,4 +1,4 @@
-// QEMU VMs: Berth only reads them (inventory, sync). IPs come from the guest agent.
+// QEMU VMs: reads for the inventory and sync (IPs come from the guest agent), and power.
 import type { Proxmox } from 'proxmox-api';
 import { CONFIG_NUMBERS, MACHINE_NUMBERS } from './containers.js';
 import { normalizeInterfaces, primaryIpv4 } from './interfaces.js';
@@ -6,7 +6,7 @@ import { coerceNumbers } from './numbers.js';
 import { macFromNet } from './property-string.js';
 import type { MachineConfig, MachineInterface, MachineStatus, MachineSummary } from './types.js';
 
-/** Read-only VM calls. Reached as `client.vms`. */
+/** VM reads and power. Reached as `client.vms`. */
 export class VmApi {
   constructor(private readonly api: Proxmox.Api) {}
 
@@ -26,6 +26,28 @@ export class VmApi {
   async status(node: string, vmid: number): Promise<MachineStatus> {
     const s = (await this.api.nodes.$(node).qemu.$(vmid).status.current.$get()) as Record<string, unknown>;
     return coerceNumbers(s, MACHINE_NUMBERS) as MachineStatus;
+  }
+
+  // QEMU checks no run state before forking, unlike LXC: start on a running VM fails inside the
+  // task (`VM 100 already running`), stop or shutdown of a stopped VM ends OK.
+
+  /** `POST .../qemu/{vmid}/status/start`: returns the `qmstart` UPID. */
+  async start(node: string, vmid: number): Promise<string> {
+    return (await this.api.nodes.$(node).qemu.$(vmid).status.start.$post()) as string;
+  }
+
+  /** `POST .../status/stop` (hard: QMP quit, then SIGTERM/SIGKILL): returns the `qmstop` UPID. */
+  async stop(node: string, vmid: number, opts: { timeout?: number; overruleShutdown?: boolean } = {}): Promise<string> {
+    const params = { timeout: opts.timeout, 'overrule-shutdown': opts.overruleShutdown };
+    return (await this.api.nodes.$(node).qemu.$(vmid).status.stop.$post(params as any)) as string;
+  }
+
+  /**
+   * `POST .../status/shutdown` (guest agent or ACPI): returns the `qmshutdown` UPID. Without
+   * `forceStop` the task fails after `timeout` and the VM keeps running; with it the VM is killed.
+   */
+  async shutdown(node: string, vmid: number, opts: { timeout?: number; forceStop?: boolean } = {}): Promise<string> {
+    return (await this.api.nodes.$(node).qemu.$(vmid).status.shutdown.$post(opts)) as string;
   }
 
   /** MAC of `net0` (the model key carries it: `virtio=BC:24:11:...`). */

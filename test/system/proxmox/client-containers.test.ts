@@ -52,11 +52,12 @@ describe('proxmox client: containers and tasks', () => {
     expect(cfg).not.to.have.property('ssh-public-keys');
   });
 
-  it('reads the MAC at once and the DHCP IPv4 only after start, visible in /cluster/resources', async () => {
+  it('reads the MAC once the create task wrote the config, and the DHCP IPv4 only after start, visible in /cluster/resources', async () => {
     const upid = await c.containers.create('pve1', { vmid: 150, ostemplate: DEBIAN, rootfs: 'local-lvm:4', net0: 'name=eth0,bridge=vmbr0,ip=dhcp' });
+    expect(await c.containers.mac('pve1', 150)).to.equal(null); // the config holds only `lock: create` yet
+    await c.tasks.wait(upid, fast);
     const mac = await c.containers.mac('pve1', 150);
     expect(mac).to.match(/^BC:24:11:/);
-    await c.tasks.wait(upid, fast);
     expect(await c.containers.interfaces('pve1', 150)).to.equal(null);
     expect(await c.containers.ipv4('pve1', 150)).to.equal(null);
 
@@ -80,7 +81,7 @@ describe('proxmox client: containers and tasks', () => {
     expect(await c.containers.ipv4('pve2', 102)).to.equal('10.20.0.12');
     const macs = new Set<string>();
     for (const vmid of [160, 161, 162]) {
-      await c.containers.create('pve1', { vmid, ostemplate: DEBIAN, rootfs: 'local-lvm:4', net0: {} });
+      await c.tasks.wait(await c.containers.create('pve1', { vmid, ostemplate: DEBIAN, rootfs: 'local-lvm:4', net0: {} }), fast);
       macs.add((await c.containers.mac('pve1', vmid))!);
     }
     macs.add((await c.containers.mac('pve1', 100))!);

@@ -104,6 +104,7 @@ describe('proxmox client error handling', () => {
 
   it("answers an offline cluster node's calls with 595", async () => {
     s.sim.setNodeOnline('pve2', false);
+    s.sim.setTiming({ offlineDelayMs: 50 }); // pveproxy's connect wait, kept under this client's 300 ms timeout
     const err = (await c.containers.list('pve2').catch((e: unknown) => e)) as ProxmoxError;
     expect(err.status).to.equal(595);
     expect((await c.cluster.nodes()).find((n) => n.node === 'pve2')?.status).to.equal('offline');

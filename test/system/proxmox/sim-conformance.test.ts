@@ -16,6 +16,8 @@ interface Example {
   params?: Record<string, string>;
   /** POST /access/ticket refuses tokens; it is called without auth. */
   noAuth?: boolean;
+  /** State the answer should show, so that its rows can be checked against `returns`. */
+  setUp?: (s: StartedSim) => void;
 }
 
 /** A valid request per operation; `{upid}` comes from a task started before the request. */
@@ -49,6 +51,17 @@ const examples: Record<string, Example> = {
   'GET /nodes/{node}/storage/{storage}/content': { path: { node: 'pve1', storage: 'local' }, params: { content: 'vztmpl' } },
   'GET /access/users': { path: {}, params: { full: '1' } },
   'GET /access/domains': { path: {} },
+  'POST /access/users': { path: {}, params: { userid: 'carol@pve', password: 'carolpass123', groups: 'developers', email: 'carol@example.org' } },
+  'GET /access/permissions': { path: {}, params: { userid: 'alice@pve' } },
+  'GET /cluster/tasks': { path: {}, setUp: (s) => { s.sim.core.tasks.start({ node: 'pve1', type: 'vzstart', id: 101, principal: { userid: 'root@pam' }, lines: [] }); } },
+  'GET /pools': { path: {}, params: { poolid: 'web' }, setUp: (s) => { s.sim.state.pools.push({ poolid: 'web', comment: 'Web', vms: [100, 200], storage: ['local'] }); } },
+  'PUT /nodes/{node}/lxc/{vmid}/resize': { path: { node: 'pve1', vmid: '100' }, params: { disk: 'rootfs', size: '+1G' } },
+  'POST /nodes/{node}/lxc/{vmid}/status/reboot': { path: { node: 'pve1', vmid: '100' }, params: { timeout: '30' } },
+  'GET /nodes/{node}/lxc/{vmid}/snapshot': { path: { node: 'pve1', vmid: '100' } },
+  'POST /nodes/{node}/lxc/{vmid}/snapshot': { path: { node: 'pve1', vmid: '100' }, params: { snapname: 'before-upgrade', description: 'first' } },
+  'POST /nodes/{node}/qemu/{vmid}/status/start': { path: { node: 'pve2', vmid: '201' } },
+  'POST /nodes/{node}/qemu/{vmid}/status/stop': { path: { node: 'pve1', vmid: '200' } },
+  'POST /nodes/{node}/qemu/{vmid}/status/shutdown': { path: { node: 'pve1', vmid: '200' }, params: { timeout: '30', forceStop: '1' } },
 };
 
 interface Answer { status: number; reason: string; contentType: string | null; body: any }
@@ -124,7 +137,7 @@ describe('pve-sim conformance with pve-api-subset.json', () => {
   it('has a valid example for every operation in the schema file', () => {
     const missing = ops.map((o) => `${o.method} ${o.path}`).filter((k) => !examples[k]);
     expect(missing).to.deep.equal([]);
-    expect(ops.length).to.equal(29);
+    expect(ops.length).to.equal(40);
   });
 
   for (const { method, path: template, info } of ops) {
@@ -134,7 +147,9 @@ describe('pve-sim conformance with pve-api-subset.json', () => {
     describe(op, () => {
       let ex: Example;
       beforeEach(() => {
-        ex = structuredClone(examples[op] ?? { path: {} });
+        const { setUp, ...rest } = examples[op] ?? { path: {} };
+        ex = structuredClone(rest);
+        setUp?.(s);
         if ('upid' in ex.path) {
           // A finished task of pve1 to read: start CT 101 and let it run.
           ex.path.upid = s.sim.core.tasks.start({ node: 'pve1', type: 'vzstart', id: 101, principal: { userid: 'root@pam' }, lines: ['starting'] });

@@ -22,6 +22,17 @@ async function control(base: string, name: string, body?: object) {
   return { status: res.status, body: (await res.json()) as any };
 }
 
+/** Poll a pve1 task until it has stopped (5 s at most) and return its status. */
+async function taskEnded(base: string, upid: string) {
+  const deadline = Date.now() + 5000;
+  for (;;) {
+    const st = await api(base, 'GET', `/nodes/pve1/tasks/${encodeURIComponent(upid)}/status`);
+    if (st.body.data.status === 'stopped') return st.body.data as Record<string, unknown>;
+    if (Date.now() > deadline) throw new Error(`task ${upid} did not end within 5 s`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
 describe('pve-sim control endpoints and transport details', () => {
   let s: StartedSim;
   beforeEach(async () => { s = await startSim({ taskMs: 20 }); });
@@ -33,9 +44,8 @@ describe('pve-sim control endpoints and transport details', () => {
     expect([first.status, first.reason, first.body.message]).to.deep.equal([500, "CT 150 already exists on node 'pve1'", "CT 150 already exists on node 'pve1'\n"]);
     await control(s.url, 'fail-next-task', { type: 'vzstart', message: 'startup for container 101 failed' });
     const { body } = await api(s.url, 'POST', '/nodes/pve1/lxc/101/status/start');
-    await new Promise((r) => setTimeout(r, 80));
-    const st = await api(s.url, 'GET', `/nodes/pve1/tasks/${body.data}/status`);
-    expect(st.body.data).to.include({ status: 'stopped', exitstatus: 'startup for container 101 failed', user: 'root@pam', tokenid: 'berth' });
+    const st = await taskEnded(s.url, body.data);
+    expect(st).to.include({ status: 'stopped', exitstatus: 'startup for container 101 failed', user: 'root@pam', tokenid: 'berth' });
   });
 
   it('hangs tasks until released, and keeps /_sim reachable while the API is unreachable', async () => {
@@ -85,7 +95,7 @@ describe('pve-sim control endpoints and transport details', () => {
 
   it('pages a task log with start/limit and total, and answers unknown tasks like Tasks.pm', async () => {
     const { body } = await api(s.url, 'POST', '/nodes/pve1/lxc', { vmid: '150', ostemplate: DEBIAN, rootfs: 'local-lvm:4' });
-    await new Promise((r) => setTimeout(r, 80));
+    await taskEnded(s.url, body.data);
     const page = await api(s.url, 'GET', `/nodes/pve1/tasks/${body.data}/log?start=2&limit=2`);
     expect(page.body.total).to.equal(8);
     expect(page.body.data.map((l: { n: number }) => l.n)).to.deep.equal([3, 4]);
@@ -109,6 +119,7 @@ describe('pve-sim control endpoints and transport details', () => {
     }
     expect((await api(s.url, 'GET', `/nodes/pve1/tasks/${upid}/status`)).body.data.status).to.equal('running');
     await control(s.url, 'hold-task-logs', { on: false });
+    await taskEnded(s.url, body.data); // a start task runs its full duration, after the held lines too
     const all = await api(s.url, 'GET', `/nodes/pve1/tasks/${upid}/log?limit=0`);
     expect(all.body.data.at(-1)).to.deep.equal({ n: all.body.total, t: 'TASK OK' });
     expect(all.body.data.map((l: { t: string }) => l.t)).not.to.include('no content');

@@ -1,7 +1,8 @@
 // One container: config read/write, status/current, interfaces, and power (start/stop/shutdown).
+import { assertConfigFileFree } from '../config-lock.js';
 import { die } from '../errors.js';
 import { flag, int, str, who, type Ctx, type Handler } from '../core.js';
-import { checkLock, NOT_CONFIG, startGuest, stopGuest, storeKey } from '../guest-ops.js';
+import { checkFeaturePerm, checkLock, NOT_CONFIG, startGuest, stopGuest, storeKey } from '../guest-ops.js';
 import { splitList } from '../formats.js';
 import { configDigest, type Guest } from '../state.js';
 import { guestStatus, lxcInterfaces } from '../views.js';
@@ -19,11 +20,17 @@ function getConfig(ctx: Ctx): unknown {
 
 function putConfig(ctx: Ctx): unknown {
   const g = ct(ctx);
+  assertConfigFileFree(ctx.core, g.vmid);
   const digest = str(ctx, 'digest');
   if (digest && digest !== configDigest(g.config)) throw die('detected modified configuration - file changed by other user? Try again.');
   const removing = splitList(str(ctx, 'delete') ?? '');
   // Setting or clearing `lock` itself is how admins unlock; everything else honours the lock.
   if (!(removing.includes('lock') || str(ctx, 'lock') !== undefined)) checkLock(g);
+  const features = str(ctx, 'features');
+  if (features !== undefined || removing.includes('features')) {
+    const stored = g.config.features === undefined ? undefined : String(g.config.features);
+    checkFeaturePerm(ctx.core, who(ctx), g.vmid, Number(g.config.unprivileged) === 1, stored, features);
+  }
   for (const key of removing) delete g.config[key];
   for (const key of Object.keys(ctx.params)) {
     if (NOT_CONFIG.has(key)) continue;
@@ -51,7 +58,10 @@ function power(type: 'vzstart' | 'vzstop' | 'vzshutdown'): Handler {
 export const lxcGuestHandlers: Record<string, Handler> = {
   'GET /nodes/{node}/lxc/{vmid}/config': getConfig,
   'PUT /nodes/{node}/lxc/{vmid}/config': putConfig,
-  'GET /nodes/{node}/lxc/{vmid}/status/current': (ctx) => guestStatus(ct(ctx), ctx.core.clock.now()),
+  'GET /nodes/{node}/lxc/{vmid}/status/current': (ctx) => {
+    const g = ct(ctx);
+    return guestStatus(g, ctx.core.clock.now(), ctx.core.state.node(g.node).maxcpu);
+  },
   'GET /nodes/{node}/lxc/{vmid}/interfaces': (ctx) => {
     const g = ct(ctx);
     return g.status === 'running' ? lxcInterfaces(g, ctx.core.clock.now()) : null;
