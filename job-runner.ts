@@ -7,6 +7,7 @@ import { openDatabase } from './src/database.js';
 import { createLogger } from './src/lib/logger.js';
 import { JobRunner, runnerOptionsFromConfig } from './src/jobs/runner.js';
 import { SyncScheduler } from './src/jobs/scheduler.js';
+import { failureMailer } from './src/jobs/failure-mail.js';
 import { Auditor } from './src/audit/index.js';
 
 const config = loadConfigOrExit();
@@ -14,10 +15,14 @@ const logger = createLogger(config.LOG_LEVEL).child({ component: 'job-runner' })
 
 try {
   const db = await openDatabase(config, logger);
-  const runner = new JobRunner(runnerOptionsFromConfig(config, { sequelize: db.sequelize, models: db.models, logger }));
+  const auditor = Auditor.fromConfig(config, db.models, logger, 'audit-runner.log');
+  const runner = new JobRunner({
+    ...runnerOptionsFromConfig(config, { sequelize: db.sequelize, models: db.models, logger, auditor }),
+    // A failed job mails its requester (after its status is recorded; a mail problem is only logged).
+    onFinished: failureMailer({ models: db.models, config, logger }),
+  });
   await runner.start();
   // The inventory sync schedule (SYNC_INTERVAL_MINUTES, 0 = off): every runner checks, one wins each slot.
-  const auditor = Auditor.fromConfig(config, db.models, logger, 'audit-runner.log');
   const scheduler = new SyncScheduler({ models: db.models, sequelize: db.sequelize, auditor, logger, intervalMinutes: config.SYNC_INTERVAL_MINUTES });
   scheduler.start();
 

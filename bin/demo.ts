@@ -30,6 +30,7 @@ import { loadSeedFile, startPveSim, type Seed } from '../tools/pve-sim/index.js'
 import { addCredential } from '../src/services/credentials.js';
 import { createAdmin } from '../src/services/createAdmin.js';
 import { createNode, updateNode } from '../src/services/nodes.js';
+import { addTemplates, createPool, discoverTemplates } from '../src/provisioning/settings.js';
 import { nodeCreateSchema, nodeUpdateSchema } from '../src/routes/nodes.schema.js';
 
 /**
@@ -183,6 +184,18 @@ async function prepareData(config: Config, seed: Seed): Promise<{ adminPassword:
       else if (existing.apiUrl !== new URL(sim.url).origin) await updateNode(cmd, existing, parseInput(nodeUpdateSchema, input));
     }
 
+    // Self-service containers: the templates the simulator's storages hold, offered on each node
+    // under their suggested labels, and an IP pool on the first node (a subnet of its own, apart
+    // from the simulator's DHCP range), set up once through the admin pages' commands.
+    if (!(await db.models.ContainerTemplate.count())) {
+      const { found } = await discoverTemplates(cmd);
+      await addTemplates(cmd, found.map((f) => ({ nodeId: f.nodeId, volid: f.volid, osRelease: f.suggestedLabel })));
+    }
+    const firstNode = await db.models.Node.findOne({ where: { name: seed.nodes[0].name } });
+    if (firstNode && !(await db.models.IpPool.count())) {
+      await createPool(cmd, { nodeId: firstNode.id, bridge: 'vmbr0', cidr: '10.30.0.0/24', gateway: '10.30.0.1', rangeStart: '10.30.0.10', rangeEnd: '10.30.0.99' });
+    }
+
     const report = await syncInventory({ models: db.models, sequelize: db.sequelize, vault, config }, { stderr: (text) => process.stderr.write(`sync: ${text}`) });
     let imported = 0;
     for (const snap of await db.models.MachineSnapshot.findAll({ order: [['vmid', 'ASC']] })) {
@@ -269,6 +282,8 @@ function printBanner(): void {
       rule,
       `Proxmox VE simulator: ${sim.url} (nodes ${seed.nodes.map((n) => n.name).join(', ')}, registered in Berth)`,
       `Inventory: ${setup.inventory}.`,
+      `Self-service: log in as alice@pve and open ${berthUrl}/containers/new to create a container (templates and`,
+      `  an IP pool on ${seed.nodes[0].name} are set up; admins change them at ${berthUrl}/admin/templates).`,
       `Mail: Berth sends to the demo's catcher (smtp://${mail.host}:${mail.port}); every mail is printed here`,
       `  and saved in ${mail.dir}. Try ${berthUrl}/register, approve it at ${berthUrl}/account-requests,`,
       '  then follow the set-password link printed here.',

@@ -113,6 +113,29 @@ const schema = z.object({
   AUDIT_LOG_MAX_SIZE: z.string().regex(/^\d+[KMG]$/, 'must be a size such as 10M').default('10M'),
   AUDIT_LOG_MAX_FILES: int(30, 1, 10_000),
   SYNC_INTERVAL_MINUTES: int(60, 0, 7 * 24 * 60),
+  // Self-service containers (docs/provisioning.md). Quotas are per user; an admin overrides them per user.
+  QUOTA_CONTAINERS: int(5, 0, 100_000),
+  QUOTA_CORES: int(8, 0, 1_000_000),
+  QUOTA_MEMORY_MB: int(8192, 0, 1_000_000_000),
+  QUOTA_DISK_GB: int(100, 0, 1_000_000_000),
+  /** The largest single container anyone may ask for (a node's capacity is checked when it is created). */
+  CONTAINER_MAX_CORES: int(16, 1, 8192),
+  CONTAINER_MAX_MEMORY_MB: int(65_536, 16, 16_777_216),
+  CONTAINER_MAX_DISK_GB: int(1024, 1, 1_048_576),
+  /** Expiry of a new container: ordinary users must give one, at most this many days ahead. */
+  CONTAINER_EXPIRY_DEFAULT_DAYS: int(90, 1, 36_500),
+  CONTAINER_EXPIRY_MAX_DAYS: int(365, 1, 36_500),
+  /** Where new root disks go, and the bridge of net0 when the node has no IP pool. */
+  PROVISION_STORAGE: z.string().regex(/^[A-Za-z][A-Za-z0-9._-]{0,99}$/, 'must be a Proxmox storage id such as local-lvm').default('local-lvm'),
+  PROVISION_BRIDGE: z.string().regex(/^[A-Za-z][A-Za-z0-9._-]{0,15}$/, 'must be a bridge name such as vmbr0').default('vmbr0'),
+  /** How long a new container may take to report its DHCP address before the create fails. */
+  PROVISION_IP_WAIT_SECONDS: int(120, 0, 3600),
+  /** Bounds every wait for a Proxmox task in a provisioning job. */
+  PROVISION_TASK_TIMEOUT_SECONDS: int(900, 1, 24 * 3600),
+  /** How often a provisioning job polls a Proxmox task (the GUI's 1 s). */
+  PROVISION_POLL_MS: int(1000, 10, 60_000),
+  /** DELETE /containers/:id waits this long for its job, then answers 202 with the job. */
+  CONTAINER_DELETE_WAIT_SECONDS: int(60, 0, 3600),
   TZ: z.string().default('Asia/Kolkata'),
 });
 

@@ -1,7 +1,12 @@
 import { DataTypes, Model, type CreationOptional, type ForeignKey, type InferAttributes, type InferCreationAttributes, type Sequelize } from 'sequelize';
 import type { Node } from './Node.js';
 
-export const CONTAINER_STATUSES = ['unknown', 'creating', 'running', 'stopped', 'failed', 'deleting'] as const;
+/**
+ * `provisioning`: the hostname is reserved and a container.create job is making it; `pending-approval`:
+ * reserved, waiting for an admin (over quota); `error`: a create or delete failed and left something
+ * for an admin (provisionError says what).
+ */
+export const CONTAINER_STATUSES = ['unknown', 'creating', 'running', 'stopped', 'failed', 'deleting', 'provisioning', 'pending-approval', 'error'] as const;
 export type ContainerStatus = (typeof CONTAINER_STATUSES)[number];
 
 /**
@@ -26,6 +31,16 @@ export class Container extends Model<InferAttributes<Container>, InferCreationAt
   declare environment: CreationOptional<string | null>;
   /** JSON of the last sync's differences with Proxmox (see src/inventory/drift.ts); NULL when in step. */
   declare drift: CreationOptional<string | null>;
+  /** What Berth asked Proxmox for (cores, MB, GiB); NULL for records Berth did not create. */
+  declare cores: CreationOptional<number | null>;
+  declare memoryMb: CreationOptional<number | null>;
+  declare diskGb: CreationOptional<number | null>;
+  /** The HTTP port inside the container to expose (the seed's httpPort). */
+  declare httpPort: CreationOptional<number | null>;
+  /** Berth created it (it carries Berth's marker in Proxmox). */
+  declare managed: CreationOptional<boolean>;
+  /** What a failed create or delete left behind, in words for an admin. */
+  declare provisionError: CreationOptional<string | null>;
   declare syncedAt: CreationOptional<Date | null>;
   declare createdAt: CreationOptional<Date>;
   declare updatedAt: CreationOptional<Date>;
@@ -55,6 +70,12 @@ export class Container extends Model<InferAttributes<Container>, InferCreationAt
         environment: { type: DataTypes.STRING(32), allowNull: true },
         drift: { type: DataTypes.TEXT, allowNull: true },
         syncedAt: { type: DataTypes.DATE, allowNull: true },
+        cores: { type: DataTypes.INTEGER, allowNull: true },
+        memoryMb: { type: DataTypes.INTEGER, allowNull: true },
+        diskGb: { type: DataTypes.INTEGER, allowNull: true },
+        httpPort: { type: DataTypes.INTEGER, allowNull: true },
+        managed: { type: DataTypes.BOOLEAN, allowNull: false, defaultValue: false },
+        provisionError: { type: DataTypes.TEXT, allowNull: true },
         createdAt: DataTypes.DATE,
         updatedAt: DataTypes.DATE,
       },

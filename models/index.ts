@@ -3,7 +3,11 @@ import { AccountRequest } from './AccountRequest.js';
 import { ApiToken } from './ApiToken.js';
 import { AuditEvent } from './AuditEvent.js';
 import { Container } from './Container.js';
+import { ContainerRequest } from './ContainerRequest.js';
+import { ContainerTemplate } from './ContainerTemplate.js';
 import { Credential } from './Credential.js';
+import { IdempotencyKey } from './IdempotencyKey.js';
+import { IpPool } from './IpPool.js';
 import { CsvImport } from './CsvImport.js';
 import { MachineSnapshot } from './MachineSnapshot.js';
 import { Job } from './Job.js';
@@ -15,6 +19,7 @@ import { Service } from './Service.js';
 import { ScheduledRun } from './ScheduledRun.js';
 import { Session } from './Session.js';
 import { User } from './User.js';
+import { UserQuota } from './UserQuota.js';
 import { VirtualMachine } from './VirtualMachine.js';
 
 export { JobRunner };
@@ -22,6 +27,7 @@ export { Container, Job, JobOutput, Node, RateLimit, Service, Session, User };
 export type { Role } from './User.js';
 export { AccountRequest, ApiToken };
 export { AuditEvent, Credential, CsvImport, MachineSnapshot, ScheduledRun, VirtualMachine };
+export { ContainerRequest, ContainerTemplate, IdempotencyKey, IpPool, UserQuota };
 
 export interface Models {
   User: typeof User;
@@ -41,6 +47,11 @@ export interface Models {
   MachineSnapshot: typeof MachineSnapshot;
   CsvImport: typeof CsvImport;
   ScheduledRun: typeof ScheduledRun;
+  ContainerTemplate: typeof ContainerTemplate;
+  IpPool: typeof IpPool;
+  UserQuota: typeof UserQuota;
+  ContainerRequest: typeof ContainerRequest;
+  IdempotencyKey: typeof IdempotencyKey;
 }
 
 /**
@@ -66,6 +77,11 @@ export function initModels(sequelize: Sequelize): Models {
     MachineSnapshot: MachineSnapshot.initModel(sequelize),
     CsvImport: CsvImport.initModel(sequelize),
     ScheduledRun: ScheduledRun.initModel(sequelize),
+    ContainerTemplate: ContainerTemplate.initModel(sequelize),
+    IpPool: IpPool.initModel(sequelize),
+    UserQuota: UserQuota.initModel(sequelize),
+    ContainerRequest: ContainerRequest.initModel(sequelize),
+    IdempotencyKey: IdempotencyKey.initModel(sequelize),
   };
   Node.hasMany(Container, { foreignKey: 'nodeId', as: 'containers' });
   Container.belongsTo(Node, { foreignKey: 'nodeId', as: 'node' });
@@ -80,5 +96,12 @@ export function initModels(sequelize: Sequelize): Models {
   User.hasMany(Session, { foreignKey: 'userId', as: 'sessions' });
   User.hasMany(ApiToken, { foreignKey: 'userId', as: 'apiTokens', onDelete: 'CASCADE' });
   ApiToken.belongsTo(User, { foreignKey: 'userId', as: 'user' });
+  Node.hasMany(ContainerTemplate, { foreignKey: 'nodeId', as: 'templates', onDelete: 'CASCADE' });
+  ContainerTemplate.belongsTo(Node, { foreignKey: 'nodeId', as: 'node' });
+  Node.hasMany(IpPool, { foreignKey: 'nodeId', as: 'ipPools', onDelete: 'CASCADE' });
+  IpPool.belongsTo(Node, { foreignKey: 'nodeId', as: 'node' });
+  User.hasOne(UserQuota, { foreignKey: 'userId', as: 'quota', onDelete: 'CASCADE' });
+  Container.hasOne(ContainerRequest, { foreignKey: 'containerId', as: 'request' });
+  ContainerRequest.belongsTo(Container, { foreignKey: 'containerId', as: 'container' });
   return models;
 }

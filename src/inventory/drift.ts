@@ -26,6 +26,8 @@ export interface MachineSeen {
   /** Null when unknown (stopped DHCP container, VM without agent): never compared then. */
   ipv4Address: string | null;
   osName: string | null;
+  /** The record id in Berth's marker when Berth created it (src/provisioning/marker.ts); not stored in the snapshot. */
+  berthContainerId?: number | null;
 }
 
 export const machineKey = (kind: ProxmoxType, node: string, vmid: number) => `${kind}/${node}/${vmid}`;

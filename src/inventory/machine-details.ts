@@ -1,5 +1,6 @@
 import { macFromNet, primaryIpv4, staticIpv4FromNet, type ClusterResource, type ProxmoxClient } from '../lib/proxmox/index.js';
 import { normaliseMac } from '../lib/validators.js';
+import { markedContainerId } from '../provisioning/marker.js';
 import type { MachineSeen } from './drift.js';
 
 /**
@@ -22,6 +23,7 @@ export async function readMachine(client: ProxmoxClient, r: ClusterResource, war
     if (typeof configName === 'string' && configName) machine.name = configName;
     machine.macAddress = mac ? normaliseMac(mac) : null;
     machine.osName = typeof cfg.ostype === 'string' ? cfg.ostype : null;
+    if (kind === 'lxc') machine.berthContainerId = markedContainerId(cfg.description);
     machine.ipv4Address = staticIpv4FromNet(net0);
     if (!machine.ipv4Address && running) {
       if (kind === 'lxc') machine.ipv4Address = primaryIpv4((await client.containers.interfaces(node, vmid)) ?? [], machine.macAddress);

@@ -6,6 +6,7 @@ import type { Vault } from '../lib/vault.js';
 import { Auditor } from '../audit/index.js';
 import { clientForNode } from '../services/nodes.js';
 import { ProxmoxRights, type RightsConfig } from '../services/proxmoxRights.js';
+import { findInterruptedCreates, interruptedCreateText } from '../provisioning/leftovers.js';
 import { compareRecord, findMachine, machineKey, serialiseDrift, type MachineSeen } from './drift.js';
 import { readMachine } from './machine-details.js';
 import { KINDS, type InventoryRecord } from './kinds.js';
@@ -46,6 +47,8 @@ export interface SyncReport {
   inStep: number;
   drifted: number;
   gone: number;
+  /** Left over by an interrupted create: records still `provisioning` after their job, and marked containers without a record. */
+  leftover: number;
 }
 
 const count = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
@@ -107,9 +110,11 @@ export async function syncInventory(deps: SyncDeps, options: SyncOptions = {}): 
     await replaceSnapshots(deps.models, machines, nodes, covered, failed, options.jobId ?? null, now, t);
     return writeDrift(deps.models, machines, nodes.filter((n) => covered.has(n.name)), now, t);
   });
+  const leftover = await reportInterruptedCreates(deps.models, machines, nodes.filter((n) => covered.has(n.name)), out);
   await recheckProxmoxUsers(deps, out, err, now);
-  const result: SyncReport = { failed, covered: [...covered].sort(), machines: machines.length, ...report };
-  out(`${result.machines} machines; ${result.inStep} records in step, ${result.drifted} with field drift, ${result.gone} gone from Proxmox\n`);
+  const result: SyncReport = { failed, covered: [...covered].sort(), machines: machines.length, ...report, leftover };
+  out(`${result.machines} machines; ${result.inStep} records in step, ${result.drifted} with field drift, ${result.gone} gone from Proxmox`
+    + `${leftover ? `, ${count(leftover, 'leftover')} of interrupted creates (see the drift page)` : ''}\n`);
   return result;
 }
 
@@ -130,7 +135,27 @@ async function recheckProxmoxUsers(deps: SyncDeps, out: (text: string) => void, 
 async function replaceSnapshots(models: Models, machines: MachineSeen[], nodes: Node[], covered: Set<string>, failed: SyncReport['failed'], syncJobId: number | null, seenAt: Date, t: Transaction): Promise<void> {
   const keep = failed.map((f) => f.node).filter((name) => !covered.has(name) && nodes.some((n) => n.name === name));
   await models.MachineSnapshot.destroy({ where: keep.length ? { node: { [Op.notIn]: keep } } : {}, transaction: t });
-  if (machines.length) await models.MachineSnapshot.bulkCreate(machines.map((g) => ({ ...g, syncJobId, seenAt })), { transaction: t });
+  if (machines.length) await models.MachineSnapshot.bulkCreate(machines.map(({ berthContainerId: _marker, ...g }) => ({ ...g, syncJobId, seenAt })), { transaction: t });
+}
+
+/** Statuses of a container Berth has reserved but not yet built. */
+const UNBUILT_STATUSES = ['provisioning', 'pending-approval'];
+
+/**
+ * Reports what creates interrupted by a killed runner left (src/provisioning/leftovers.ts): records
+ * still `provisioning` after their job ended, and containers carrying Berth's marker for a record
+ * that no longer exists. The drift page lists them; nothing is changed here.
+ */
+async function reportInterruptedCreates(models: Models, machines: MachineSeen[], nodes: Node[], out: (text: string) => void): Promise<number> {
+  if (!nodes.length) return 0;
+  const nodeName = new Map(nodes.map((n) => [n.id, n.name]));
+  const records = await findInterruptedCreates(models, [...nodeName.keys()]);
+  for (const r of records) out(`${r.container.hostname}: ${interruptedCreateText(r, nodeName.get(r.container.nodeId!) ?? null)}\n`);
+  const marked = machines.filter((m) => m.berthContainerId != null && nodes.some((n) => n.name === m.node));
+  const existing = new Set(marked.length ? (await models.Container.findAll({ where: { id: marked.map((m) => m.berthContainerId!) }, attributes: ['id'] })).map((c) => c.id) : []);
+  const orphans = marked.filter((m) => !existing.has(m.berthContainerId!));
+  for (const m of orphans) out(`CT ${m.vmid} on ${m.node} (${m.name ?? 'no name'}): left over by an interrupted create: it carries Berth's marker for container ${m.berthContainerId}, which has no record\n`);
+  return records.length + orphans.length;
 }
 
 /** Sets `drift` and `syncedAt` on the records of covered nodes; returns the counts. */
@@ -149,7 +174,10 @@ async function writeDrift(models: Models, machines: MachineSeen[], nodes: Node[]
     for (const record of records) {
       const name = nodeName.get(record.nodeId as number)!;
       const machine = findMachine(kind, record, name, machineMap, byVmid);
-      const drift = machine ? compareRecord(kind, record, name, machine) : { gone: true as const };
+      // A container being created (or whose create was interrupted: reportInterruptedCreates) is
+      // not compared: its status and addresses are the create job's to write.
+      const building = UNBUILT_STATUSES.includes(record.status as string);
+      const drift = building ? null : machine ? compareRecord(kind, record, name, machine) : { gone: true as const };
       const text = serialiseDrift(drift);
       if (!drift) counts.inStep++;
       else if (drift.gone) counts.gone++;

@@ -5,6 +5,7 @@ import { Op, type Sequelize } from 'sequelize';
 import type { Config } from '../../config/index.js';
 import type { Job, Models } from '../../models/index.js';
 import type { JobStatusValue } from '../../models/Job.js';
+import { Auditor } from '../audit/index.js';
 import type { Logger } from '../lib/logger.js';
 import { databaseNow } from '../lib/db/connect.js';
 import { Backoff, sleep } from '../lib/retry.js';
@@ -21,6 +22,8 @@ import { resolveTask, runExecTask, runFunctionTask } from './task-execution.js';
 export interface RunnerOptions {
   /** Handed to in-process tasks (TaskContext.config). */
   config?: Config;
+  /** Handed to in-process tasks that write audited changes (TaskContext.auditor); a database-only one when absent. */
+  auditor?: Auditor;
   sequelize: Sequelize;
   models: Models;
   logger: Logger;
@@ -39,9 +42,22 @@ export interface RunnerOptions {
   env?: Readonly<Record<string, string>>;
   /** Start the reaper sidecar that kills job process groups if this process dies (default true). */
   reaper?: boolean;
+  /**
+   * Called once a job's final status is recorded (job-runner.ts mails the requester of a failed job,
+   * src/jobs/failure-mail.ts). Not awaited by the job, so it can never delay or change the result;
+   * its errors are logged. stop() waits for the calls under way.
+   */
+  onFinished?: (job: Job, outcome: JobOutcome) => Promise<void> | void;
 }
 
-export function runnerOptionsFromConfig(config: Config, deps: Pick<RunnerOptions, 'sequelize' | 'models' | 'logger'>): RunnerOptions {
+/** How a job ended, as recorded in its row. */
+export interface JobOutcome {
+  status: JobStatusValue;
+  exitCode: number | null;
+  error: string | null;
+}
+
+export function runnerOptionsFromConfig(config: Config, deps: Pick<RunnerOptions, 'sequelize' | 'models' | 'logger' | 'auditor'>): RunnerOptions {
   return {
     ...deps,
     config,
@@ -108,11 +124,15 @@ export class JobRunner {
   private dbFailing = false;
   private lastDbError?: string;
   private readonly log: Logger;
+  private readonly auditor: Auditor;
   private readonly onEnqueued = () => this.nudge();
+  /** onFinished calls under way. */
+  private readonly notifying = new Set<Promise<void>>();
 
   constructor(private readonly o: RunnerOptions) {
     this.id = o.runnerId ?? `${os.hostname()}:${process.pid}:${crypto.randomBytes(3).toString('hex')}`;
     this.log = o.logger.child({ runnerId: this.id });
+    this.auditor = o.auditor ?? new Auditor(o.models, null);
     // database: the heartbeat opens its own connection, so a busy pool cannot make this runner look dead.
     this.heartbeat = new Heartbeat({ models: o.models, database: o.config?.database, runnerId: this.id, concurrency: o.concurrency, staleSeconds: o.staleSeconds, logger: this.log });
   }
@@ -169,6 +189,7 @@ export class JobRunner {
     for (const a of running) this.end(a, { kind: 'shutdown', signal });
     if (this.livenessTimer) clearInterval(this.livenessTimer);
     await Promise.all(running.map((a) => a.done));
+    await Promise.all(this.notifying);
     await this.adopting;
     await this.releaseUnstarted();
     // A tick already under way re-arms itself only while heartbeatTimer is set: clear it for good.
@@ -456,6 +477,7 @@ export class JobRunner {
               models: this.o.models,
               sequelize: this.o.sequelize,
               config: this.o.config,
+              auditor: this.auditor,
               logger: log,
             });
       exitCode = result.exitCode;
@@ -480,11 +502,22 @@ export class JobRunner {
     // database is back (the output is still in memory).
     const deadline = this.stopping ? Math.max(5, STOP_WRITE_SECONDS - this.o.cancelGraceSeconds) * 1000 : Infinity;
     await writer.close(deadline);
-    await this.finish(job.id, { status, exitCode, error }, deadline, log);
+    if (await this.finish(job.id, { status, exitCode, error }, deadline, log)) this.notifyFinished(job, { status, exitCode, error }, log);
   }
 
-  /** The fenced final write: only if the job is still running and still ours. */
-  private async finish(jobId: number, values: { status: JobStatusValue; exitCode: number | null; error: string | null }, deadlineMs: number, log: Logger): Promise<void> {
+  /** Runs the onFinished hook in the background: the job's slot is free and its result stands whatever it does. */
+  private notifyFinished(job: Job, outcome: JobOutcome, log: Logger): void {
+    const hook = this.o.onFinished;
+    if (!hook) return;
+    const call: Promise<void> = Promise.resolve()
+      .then(() => hook(job, outcome))
+      .catch((err) => log.error({ err }, 'job finished hook failed'))
+      .finally(() => this.notifying.delete(call));
+    this.notifying.add(call);
+  }
+
+  /** The fenced final write: only if the job is still running and still ours. True when it was recorded. */
+  private async finish(jobId: number, values: JobOutcome, deadlineMs: number, log: Logger): Promise<boolean> {
     const giveUpAt = Date.now() + deadlineMs;
     const backoff = new Backoff({ initialMs: 100, maxMs: 5000 });
     for (;;) {
@@ -495,7 +528,7 @@ export class JobRunner {
         );
         if (n) log.info({ status: values.status, exitCode: values.exitCode, error: values.error }, 'job finished');
         else log.warn({ status: values.status }, 'job was no longer ours when it finished; its result is not recorded');
-        return;
+        return n > 0;
       } catch (err) {
         this.setDbState(true, err as Error);
         if (Date.now() > giveUpAt) throw err;

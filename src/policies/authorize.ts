@@ -25,6 +25,9 @@ export const SUBJECT_KINDS = {
   node: { label: 'node', owned: false },
   user: { label: 'user', owned: false },
   accountRequest: { label: 'account request', owned: false },
+  containerTemplate: { label: 'template', owned: false },
+  ipPool: { label: 'IP pool', owned: false },
+  containerRequest: { label: 'container request', owned: false },
 } as const;
 
 export type SubjectKind = keyof typeof SUBJECT_KINDS;

@@ -1,5 +1,5 @@
 import type { Request, RequestHandler, Response } from 'express';
-import type { AccountRequest, ApiToken, Container, Credential, CsvImport, Job, Models, Node, User, VirtualMachine } from '../../models/index.js';
+import type { AccountRequest, ApiToken, Container, ContainerRequest, ContainerTemplate, Credential, CsvImport, IpPool, Job, Models, Node, User, VirtualMachine } from '../../models/index.js';
 import { kindByKey } from '../inventory/kinds.js';
 import { NotFoundError } from '../lib/errors.js';
 import { authorize, SUBJECT_KINDS, type Action, type Owner, type SubjectKind } from './authorize.js';
@@ -35,6 +35,9 @@ export interface LoadedSubjects {
   node: Node;
   user: User;
   accountRequest: AccountRequest;
+  containerTemplate: ContainerTemplate;
+  ipPool: IpPool;
+  containerRequest: ContainerRequest;
 }
 
 export type LoadMiddleware = RequestHandler & { subject: SubjectDeclaration };
@@ -123,6 +126,9 @@ export function subjectLoaders(models: Models) {
     node: simple('node', (id) => models.Node.findByPk(id), () => null),
     user: simple('user', (id) => models.User.findByPk(id), () => null),
     accountRequest: simple('accountRequest', (id) => models.AccountRequest.findByPk(id), () => null),
+    containerTemplate: simple('containerTemplate', (id) => models.ContainerTemplate.findByPk(id), () => null),
+    ipPool: simple('ipPool', (id) => models.IpPool.findByPk(id), () => null),
+    containerRequest: simple('containerRequest', (id) => models.ContainerRequest.findByPk(id), () => null),
   };
 }
 

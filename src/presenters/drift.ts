@@ -3,6 +3,7 @@ import type { Models } from '../../models/index.js';
 import { kindOfMachine, machineKey, parseDrift } from '../inventory/drift.js';
 import { KINDS, recordName, recordVmid, type InventoryKind, type InventoryRecord } from '../inventory/kinds.js';
 import { SYNC_TASK } from '../jobs/tasks/inventory-sync.js';
+import { findInterruptedCreates, interruptedCreateText } from '../provisioning/leftovers.js';
 
 /** A machine Proxmox has and Berth does not: a row with an import form. */
 export interface UnknownMachineView {
@@ -29,12 +30,25 @@ export interface DriftRecordView {
   fields: Array<{ field: string; label: string; berth: string; proxmox: string }>;
 }
 
+/** A record left `provisioning` by a create whose runner was killed: a row with a clean-up action. */
+export interface LeftoverView {
+  id: number;
+  name: string;
+  href: string;
+  node: string | null;
+  vmid: number | null;
+  jobId: number | null;
+  text: string;
+}
+
 export interface DriftPageView {
   lastSync: { jobId: number; status: string; createdAt: string; finishedAt: string | null } | null;
   lastSeenAt: string | null;
   unknown: UnknownMachineView[];
   gone: DriftRecordView[];
   drifted: DriftRecordView[];
+  /** Left over by interrupted creates (src/provisioning/leftovers.ts). */
+  leftovers: LeftoverView[];
   /** Usernames offered in the import form's owner field. */
   usernames: string[];
 }
@@ -63,11 +77,12 @@ function recordView(kind: InventoryKind, record: InventoryRecord, nodeNames: Map
  * record stands for, the records gone from Proxmox and those whose fields differ.
  */
 export async function loadDriftPage(models: Models): Promise<DriftPageView> {
-  const [job, snapshots, nodes, users] = await Promise.all([
+  const [job, snapshots, nodes, users, interrupted] = await Promise.all([
     models.Job.findOne({ where: { task: SYNC_TASK }, order: [['id', 'DESC']] }),
     models.MachineSnapshot.findAll({ order: [['node', 'ASC'], ['vmid', 'ASC']], limit: 5000 }),
     models.Node.findAll({ attributes: ['id', 'name'] }),
     models.User.findAll({ attributes: ['username'], where: { disabled: false }, order: [['username', 'ASC']], limit: LIMIT }),
+    findInterruptedCreates(models),
   ]);
   const nodeNames = new Map(nodes.map((n) => [n.id, n.name]));
   const registered = new Set(nodeNames.values());
@@ -115,6 +130,10 @@ export async function loadDriftPage(models: Models): Promise<DriftPageView> {
     unknown,
     gone,
     drifted,
+    leftovers: interrupted.map((c) => {
+      const node = c.container.nodeId ? nodeNames.get(c.container.nodeId) ?? null : null;
+      return { id: c.container.id, name: c.container.hostname, href: `/containers/${c.container.id}`, node, vmid: c.container.vmid, jobId: c.jobId, text: interruptedCreateText(c, node) };
+    }),
     usernames: users.map((u) => u.username),
   };
 }

@@ -1,7 +1,8 @@
-import type { Service } from '../../models/index.js';
+import type { Container, Service } from '../../models/index.js';
 import { parseDrift } from '../inventory/drift.js';
 import { attributeName, recordName, recordVmid, type InventoryKind, type InventoryRecord } from '../inventory/kinds.js';
 import { tagList } from '../lib/validators.js';
+import { allowedActions } from '../provisioning/lifecycle.js';
 
 /** The last sync's findings for a record as pages and JSON show them (see parseDrift). */
 export interface DriftView {
@@ -46,7 +47,10 @@ export function presentExpiry(expiresAt: string | null | undefined, now = new Da
 export function presentRecord(kind: InventoryKind, record: InventoryRecord, now = new Date()) {
   const node = (record as InventoryRecord & { node?: { id: number; name: string } | null }).node ?? null;
   const os = (record.get(kind.osField) as string | null) ?? null;
-  const extra = kind.key === 'container' ? { aiContainer: record.get('aiContainer') as string } : { rdpPort: record.get('rdpPort') as number };
+  // A container's sizes and the lifecycle actions its status allows (the detail page's buttons).
+  const extra = kind.key === 'container'
+    ? { aiContainer: record.get('aiContainer') as string, cores: record.get('cores') as number | null, memoryMb: record.get('memoryMb') as number | null, diskGb: record.get('diskGb') as number | null, actions: allowedActions(record as Container) }
+    : { rdpPort: record.get('rdpPort') as number };
   return {
     id: record.id,
     kind: kind.key,

@@ -20,6 +20,10 @@ import { credentialRoutes } from './credentials.js';
 import { inventoryImportRoutes } from './inventory-import.js';
 import { nodeRoutes } from './nodes.js';
 import { inventorySyncRoutes } from './inventory-sync.js';
+import { provisioningSettingsRoutes } from './provisioning-settings.js';
+import { containerRequestRoutes } from './container-requests.js';
+import { containerLifecycleRoutes } from './containers-lifecycle.js';
+import { containerCreateRoutes } from './containers-create.js';
 
 /**
  * The route table: one router per resource (the key is its file, src/routes/<key>.ts), each defining
@@ -42,6 +46,10 @@ const ROUTERS = {
   nodes: nodeRoutes,
   'inventory-sync': inventorySyncRoutes,
   audit: auditRoutes,
+  'provisioning-settings': provisioningSettingsRoutes,
+  'container-requests': containerRequestRoutes,
+  'containers-create': containerCreateRoutes,
+  'containers-lifecycle': containerLifecycleRoutes,
   'inventory-import': inventoryImportRoutes,
   'inventory-list': inventoryListRoutes,
   credentials: credentialRoutes,

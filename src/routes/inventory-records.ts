@@ -1,4 +1,4 @@
-import { Router, type Request, type Response } from 'express';
+import { Router, type NextFunction, type Request, type Response } from 'express';
 import { auditHistory } from '../audit/index.js';
 import { KINDS, recordName, type InventoryKind, type InventoryRecord } from '../inventory/kinds.js';
 import { createRecord, deleteRecord, transferRecord, updateRecord } from '../inventory/records.js';
@@ -13,6 +13,8 @@ import { listCredentials } from '../presenters/credential.js';
 import { formValues, presentRecord, presentService, submittedValues } from '../presenters/inventory.js';
 import { presentJob } from '../presenters/job.js';
 import { commandContext } from './command.js';
+import { provisionHandler } from './containers-create.js';
+import { initQuery } from './containers-create.schema.js';
 import type { RouteContext } from './context.js';
 import { deleteConfirmation } from './inventory-records.schema.js';
 import { formHandler, respond, type FormFailure, type PageAnswer } from './respond.js';
@@ -189,13 +191,28 @@ function mountKind(router: Router, ctx: RouteContext, load: SubjectLoaders, kind
   }
 
   const loadRecord = load[kind.key];
-  router.get(`${base}/new`, access.user, newForm);
-  router.post(base, access.user, formHandler(create, rerenderNewForm));
+  // Containers: /containers/new is the create form (containers-create.ts); recording one that exists
+  // is "register existing" for admins, and POST /containers?init=true creates instead of recording.
+  if (kind.key === 'container') {
+    const provision = provisionHandler(ctx);
+    const register = formHandler(create, rerenderNewForm);
+    router.get(`${base}/register`, access.admin, newForm);
+    router.post(base, access.user, function createOrRegister(req: Request, res: Response, next: NextFunction) {
+      const { init } = parseInput(initQuery, req.query);
+      return (init ? provision : register)(req, res, next);
+    });
+  } else {
+    router.get(`${base}/new`, access.user, newForm);
+    router.post(base, access.user, formHandler(create, rerenderNewForm));
+  }
   router.get(`${base}/:id`, access.user, loadRecord('view'), show);
   router.get(`${base}/:id/edit`, access.user, loadRecord('view'), editForm);
   router.post(`${base}/:id`, access.user, loadRecord('change'), formHandler(update, rerenderEditForm));
   router.put(`${base}/:id`, access.user, loadRecord('change'), replace);
-  router.delete(`${base}/:id`, access.user, loadRecord('change'), destroy);
-  router.post(`${base}/:id/delete`, access.user, loadRecord('change'), formHandler(confirmDestroy, rerenderDeleteError));
+  // A container's delete goes to Proxmox as a job (src/routes/containers-lifecycle.ts, mounted earlier).
+  if (kind.key !== 'container') {
+    router.delete(`${base}/:id`, access.user, loadRecord('change'), destroy);
+    router.post(`${base}/:id/delete`, access.user, loadRecord('change'), formHandler(confirmDestroy, rerenderDeleteError));
+  }
   router.post(`${base}/:id/owner`, access.user, loadRecord('change'), formHandler(transfer, rerenderTransfer));
 }

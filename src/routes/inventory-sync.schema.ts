@@ -15,3 +15,8 @@ export const acceptDriftSchema = z.object({
   kind: z.enum(['container', 'vm'], { error: 'The kind is container or vm.' }),
   id: z.coerce.number({ error: 'Which record?' }).int().positive('Which record?'),
 });
+
+/** Clean up a container left over by an interrupted create (the drift page's button). */
+export const cleanUpLeftoverSchema = z.object({
+  id: z.coerce.number({ error: 'Which container?' }).int().positive('Which container?'),
+});

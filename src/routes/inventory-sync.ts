@@ -5,9 +5,10 @@ import { parseInput } from '../lib/parse-input.js';
 import { access } from '../policies/access.js';
 import { mayViewRecord } from '../policies/authorize.js';
 import { loadDriftPage } from '../presenters/drift.js';
+import { cleanUpInterruptedCreate } from '../provisioning/leftover-cleanup.js';
 import { commandContext } from './command.js';
 import type { RouteContext } from './context.js';
-import { acceptDriftSchema, importMachineSchema } from './inventory-sync.schema.js';
+import { acceptDriftSchema, cleanUpLeftoverSchema, importMachineSchema } from './inventory-sync.schema.js';
 import { formHandler, respond, type FormFailure } from './respond.js';
 
 /** Sync with Proxmox (admin): run it now, the drift page, and its import / accept actions. */
@@ -52,11 +53,24 @@ export function inventorySyncRoutes(ctx: RouteContext) {
     await respond(req, res, { json: { success: true, changes }, flash: { type: 'success', message: `${recordName(kind, record)} now has Proxmox's values.` }, redirect: '/inventory/drift' });
   }
 
+  /** Removes what an interrupted create left: the record becomes `error` and the delete job takes the rest. */
+  async function cleanUp(req: Request, res: Response) {
+    const input = parseInput(cleanUpLeftoverSchema, req.body);
+    const answer = await cleanUpInterruptedCreate(commandContext(ctx, req), input.id);
+    if (!answer.job) {
+      await respond(req, res, { json: { success: true, message: answer.message }, flash: { type: 'success', message: answer.message }, redirect: '/inventory/drift' });
+      return;
+    }
+    const statusUrl = `/status/${answer.job.id}`;
+    await respond(req, res, { status: 202, location: statusUrl, json: { jobId: answer.job.id, statusUrl, message: answer.message }, redirect: statusUrl });
+  }
+
   const router = Router();
   router.post('/inventory/sync', access.admin, syncNow);
   router.get('/inventory/drift', access.admin, show);
   // A 404 (the machine or record went away since the page was drawn) is shown on the page too.
   router.post('/inventory/drift/import', access.admin, formHandler(importUnknown, refused, [404]));
   router.post('/inventory/drift/accept', access.admin, formHandler(accept, refused, [404]));
+  router.post('/inventory/drift/clean-up', access.admin, formHandler(cleanUp, refused, [404]));
   return router;
 }

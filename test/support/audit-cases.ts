@@ -55,6 +55,21 @@ export const auditCases: Record<string, AuditEntry> = {
       ] as Array<[string, AuditEntry]>;
     }),
   ),
+  // Container lifecycle (src/routes/containers-lifecycle.ts): the request enqueues its job (audited
+  // job.enqueue); the change itself is audited by the job. Its DELETE and delete form are the
+  // container entries above (a record with no VMID is removed at once, audited container.delete).
+  ...Object.fromEntries(
+    (['start', 'stop', 'shutdown', 'reboot', 'resize'] as const).map((action) => [
+      `POST /containers/:id/${action}`,
+      {
+        action: 'job.enqueue',
+        async build(admin: User) {
+          const ct = await createContainer({ username: admin.username, vmid: uniqueVmid(), status: action === 'start' ? 'stopped' : 'running', cores: 1, memoryMb: 512, diskGb: 4 });
+          return { path: `/containers/${ct.id}/${action}`, body: action === 'resize' ? { cores: 2 } : {} };
+        },
+      },
+    ]),
+  ),
   // Entries are added by each resource's author, grouped by router.
   // Credential vault (src/routes/credentials.ts): events are recorded on the parent container or VM.
   ...Object.fromEntries(
@@ -89,6 +104,10 @@ export const auditCases: Record<string, AuditEntry> = {
   'POST /vms/bulk': { action: 'vm.bulk-update', build: async () => ({ path: '/vms/bulk', body: { ids: [(await createVm()).id], addTags: 'bulk' } }) },
   // Nodes and sync with Proxmox (src/routes/nodes.ts, src/routes/inventory-sync.ts).
   ...nodeAndSyncCases(),
+  // Self-service settings: templates, IP pools, quotas (src/routes/provisioning-settings.ts).
+  ...provisioningSettingsCases(),
+  // The container request queue (src/routes/container-requests.ts).
+  ...containerRequestCases(),
   // CSV import (src/routes/inventory-import.ts): the upload and its apply are audited as csv-import.*.
   ...Object.fromEntries(
     (['container', 'vm'] as const).flatMap((kind) => {
@@ -194,6 +213,55 @@ function accountAndJobCases(): Record<string, AuditEntry> {
   };
 }
 
+function containerRequestCases(): Record<string, AuditEntry> {
+  // The request is the admin's own, so the create job an approval enqueues is the admin's too, and the
+  // coverage test cancels it before any runner of a later test can pick it up.
+  const onRequest = (action: string, suffix: string, body: Record<string, unknown> = {}): AuditCase => ({
+    action,
+    async build(admin) {
+      const container = await createContainer({ username: admin.username, status: 'pending-approval' });
+      const row = await testContext().db.models.ContainerRequest.create({ containerId: container.id, hostname: container.hostname, username: admin.username, params: '{}', status: 'pending', overage: null, decidedBy: null, reason: null, jobId: null });
+      return { path: `/containers/requests/${row.id}${suffix}`, body };
+    },
+  });
+  return {
+    'POST /containers/requests/:requestId/approve': onRequest('container.approve', '/approve'),
+    'POST /containers/requests/:requestId/reject': onRequest('container.reject', '/reject', { reason: 'audit coverage' }),
+  };
+}
+
+function provisioningSettingsCases(): Record<string, AuditEntry> {
+  const volid = () => `local:vztmpl/audit-${unique()}_1.0_amd64.tar.zst`;
+  const pool = async () => ({ nodeId: (await createNode()).id, bridge: 'vmbr0', cidr: '10.77.0.0/24', gateway: '10.77.0.1', rangeStart: '10.77.0.10', rangeEnd: '10.77.0.20' });
+  const onPool = (action: string, suffix: string, body: Record<string, unknown> = {}): AuditCase => ({
+    action,
+    async build() {
+      const row = await testContext().db.models.IpPool.create(await pool());
+      return { path: `/admin/ip-pools/${row.id}${suffix}`, body: { ...row.get(), ...body } };
+    },
+  });
+  return {
+    'POST /admin/templates': { action: 'containerTemplate.create', build: async () => ({ path: '/admin/templates', body: { nodeId: (await createNode()).id, volid: volid(), osRelease: 'Audit 1' } }) },
+    'POST /admin/templates/discover': { exempt: 'reads the nodes\' storages and changes nothing in Berth' },
+    'POST /admin/templates/discovered': {
+      action: 'containerTemplate.create',
+      build: async () => ({ path: '/admin/templates/discovered', body: { templates: [{ nodeId: (await createNode()).id, volid: volid(), osRelease: 'Audit 2' }] } }),
+    },
+    'POST /admin/templates/:templateId/delete': {
+      action: 'containerTemplate.delete',
+      async build() {
+        const row = await testContext().db.models.ContainerTemplate.create({ nodeId: (await createNode()).id, volid: volid(), osRelease: 'Audit 3' });
+        return { path: `/admin/templates/${row.id}/delete` };
+      },
+    },
+    'POST /admin/ip-pools': { action: 'ipPool.create', build: async () => ({ path: '/admin/ip-pools', body: await pool() }) },
+    'POST /admin/ip-pools/:poolId': onPool('ipPool.update', '', { rangeEnd: '10.77.0.30' }),
+    'POST /admin/ip-pools/:poolId/delete': onPool('ipPool.delete', '/delete'),
+    'POST /admin/quotas': { action: 'user.quota', build: async () => ({ path: '/admin/quotas', body: { username: (await createUser()).user.username, cores: 3 } }) },
+    'POST /admin/quotas/:userId': { action: 'user.quota', build: async () => ({ path: `/admin/quotas/${(await createUser()).user.id}`, body: { containers: 2 } }) },
+  };
+}
+
 function nodeAndSyncCases(): Record<string, AuditEntry> {
   const name = () => `audit-${unique()}`;
   const onNode = (action: string, suffix: string, body: Record<string, unknown> = {}): AuditCase => ({
@@ -222,6 +290,14 @@ function nodeAndSyncCases(): Record<string, AuditEntry> {
       async build() {
         const record = await createContainer({ status: 'unknown', drift: JSON.stringify({ fields: { status: { berth: 'unknown', proxmox: 'running' } } }) });
         return { path: '/inventory/drift/accept', body: { kind: 'container', id: record.id } };
+      },
+    },
+    'POST /inventory/drift/clean-up': {
+      action: 'container.create-interrupted',
+      async build() {
+        // A reservation whose create job is gone and no VMID: the clean-up removes the record alone.
+        const record = await createContainer({ managed: true, status: 'provisioning', nodeId: (await createNode()).id });
+        return { path: '/inventory/drift/clean-up', body: { id: record.id } };
       },
     },
   };

@@ -1,5 +1,7 @@
-import type { Test } from 'supertest';
+import type { Express } from 'express';
+import request, { type Test } from 'supertest';
 import type TestAgent from 'supertest/lib/agent.js';
+import { createAdminUser, createUser } from '../factories/users.js';
 import { testContext } from './context.js';
 
 /**
@@ -30,6 +32,18 @@ export async function login(agent: TestAgent<Test>, username: string, password: 
   const res = await agent.post('/login').type('form').send({ username, password, _csrf: token });
   if (res.status !== 303) throw new Error(`login as ${username} failed: ${res.status} ${res.text.slice(0, 200)}`);
 }
+
+/**
+ * A new user (or admin) signed in on `app` through the login form: the agent keeps the session, and
+ * `csrf` is the token its pages carry, for JSON requests (`X-CSRF-Token`) and forms (`_csrf`).
+ */
+export async function signedInAgent(app: Express, opts: { admin?: boolean } = {}) {
+  const built = opts.admin ? await createAdminUser() : await createUser();
+  const agent = request.agent(app);
+  await login(agent, built.user.username, built.password);
+  return { agent, user: built.user, password: built.password, csrf: await csrfToken(agent, '/') };
+}
+export type SignedInAgent = Awaited<ReturnType<typeof signedInAgent>>;
 
 /**
  * Forgets the failed-login counters of `accounts` (name@realm, or a local name). The simulator's seed

@@ -39,6 +39,21 @@ export const subjectBuilders: Record<SubjectKind, (owner: User, declared: Subjec
     const row = await testContext().db.models.AccountRequest.create({ name: 'Matrix', email: 'matrix@example.org', username: `req-${crypto.randomBytes(4).toString('hex')}`, reason: 'authorization matrix', endDate: null });
     return { [d.param]: row.id };
   },
+  containerTemplate: async (_owner, d) => {
+    const node = await createNode();
+    const row = await testContext().db.models.ContainerTemplate.create({ nodeId: node.id, volid: 'local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst', osRelease: 'Debian 12' });
+    return { [d.param]: row.id };
+  },
+  ipPool: async (_owner, d) => {
+    const node = await createNode();
+    const row = await testContext().db.models.IpPool.create({ nodeId: node.id, bridge: 'vmbr0', cidr: '10.99.0.0/24', gateway: '10.99.0.1', rangeStart: '10.99.0.10', rangeEnd: '10.99.0.20' });
+    return { [d.param]: row.id };
+  },
+  containerRequest: async (owner, d) => {
+    const container = await createContainer({ username: owner.username, status: 'pending-approval' });
+    const row = await testContext().db.models.ContainerRequest.create({ containerId: container.id, hostname: container.hostname, username: owner.username, params: '{}', status: 'pending', overage: null, decidedBy: null, reason: null, jobId: null });
+    return { [d.param]: row.id };
+  },
 };
 
 /**

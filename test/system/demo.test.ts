@@ -235,6 +235,23 @@ describe('npm run demo', function () {
         return isFinalJobStatus(s) ? s : undefined;
       });
       expect(status).to.equal('success');
+
+      // A Proxmox user creates a container from the demo's templates (its pool gives the address),
+      // stops it and deletes it, all through Berth.
+      const alice = await logIn(second.url, 'alice@pve', 'alicepass123');
+      const aliceCsrf = csrfOf((await alice.get('/containers/new').expect(200)).text);
+      const json = (r: request.Test) => r.set('Accept', 'application/json').set('X-CSRF-Token', aliceCsrf);
+      const jobDone = (id: number) => until(`job ${id} to finish`, 90_000, async () => {
+        const s = (await alice.get(`/jobs/${id}`).set('Accept', 'application/json').expect(200)).body.status;
+        return isFinalJobStatus(s) ? s : undefined;
+      });
+      const asked = await json(alice.post('/containers?init=true')).send({ hostname: 'demo-new.example.org', osRelease: 'Debian 12', nodeId: 'auto' }).expect(202);
+      expect(await jobDone(asked.body.jobId)).to.equal('success');
+      const made = (await alice.get(`/containers/${asked.body.containerId}`).set('Accept', 'application/json').expect(200)).body.container;
+      expect(made).to.include({ status: 'running', owner: 'alice@pve' });
+      const stop = await json(alice.post(`/containers/${asked.body.containerId}/stop`)).expect(202);
+      expect(await jobDone(stop.body.jobId)).to.equal('success');
+      expect((await json(alice.delete(`/containers/${asked.body.containerId}`)).expect(200)).body).to.deep.equal({ success: true, message: 'Container deleted successfully' });
     } finally {
       code = await second.stop();
     }

@@ -3,6 +3,7 @@ import type { z } from 'zod';
 import type { Config } from '../../../config/index.js';
 import type { Models } from '../../../models/index.js';
 import type { Logger } from '../../lib/logger.js';
+import type { Auditor } from '../../audit/index.js';
 
 /** What an in-process task can do while it runs. */
 export interface TaskContext {
@@ -17,6 +18,8 @@ export interface TaskContext {
   sequelize: Sequelize;
   /** Undefined only for runners built without one (some tests); tasks that need it say so. */
   config: Config | undefined;
+  /** Writes audit events for the changes a task makes (the runner's audit file, or the database only). */
+  auditor: Auditor;
   logger: Logger;
 }
 

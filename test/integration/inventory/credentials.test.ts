@@ -4,10 +4,9 @@ import request from 'supertest';
 import { Vault } from '../../../src/lib/vault.js';
 import { createCredential } from '../../factories/credentials.js';
 import { createContainer, createVm } from '../../factories/inventory.js';
-import { createAdminUser, createUser } from '../../factories/users.js';
 import { useApp } from '../../support/app.js';
 import { testContext } from '../../support/context.js';
-import { csrfToken, login } from '../../support/login.js';
+import { signedInAgent } from '../../support/login.js';
 
 const SSH_KEY = '-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAABAAAAMwAAAAtzc2gtZW\n-----END OPENSSH PRIVATE KEY-----\n';
 const secret = () => `s3cr3t-${crypto.randomBytes(12).toString('hex')}`;
@@ -17,11 +16,8 @@ describe('inventory: credential vault', function () {
   const fixture = useApp();
   const models = () => testContext().db.models;
 
-  async function agentFor(role: 'user' | 'admin' = 'user') {
-    const built = role === 'admin' ? await createAdminUser() : await createUser();
-    const agent = request.agent(fixture.app);
-    await login(agent, built.user.username, built.password);
-    return { agent, user: built.user, csrf: await csrfToken(agent, '/') };
+  function agentFor(role: 'user' | 'admin' = 'user') {
+    return signedInAgent(fixture.app, { admin: role === 'admin' });
   }
 
   const events = (objectType: string, objectId: number, action: string) => models().AuditEvent.findAll({ where: { objectType, objectId: String(objectId), action }, order: [['id', 'ASC']] });

@@ -2,21 +2,18 @@ import crypto from 'node:crypto';
 import { expect } from 'chai';
 import request from 'supertest';
 import { createContainer, createVm } from '../../factories/inventory.js';
-import { createAdminUser, createUser } from '../../factories/users.js';
+import { createUser } from '../../factories/users.js';
 import { useApp } from '../../support/app.js';
 import { testContext } from '../../support/context.js';
-import { csrfToken, login } from '../../support/login.js';
+import { login, signedInAgent } from '../../support/login.js';
 
 describe('inventory: record ownership', function () {
   this.timeout(30_000);
   const fixture = useApp();
   const models = () => testContext().db.models;
 
-  async function agentFor(admin = false) {
-    const built = admin ? await createAdminUser() : await createUser();
-    const agent = request.agent(fixture.app);
-    await login(agent, built.user.username, built.password);
-    return { agent, user: built.user, csrf: await csrfToken(agent, '/') };
+  function agentFor(admin = false) {
+    return signedInAgent(fixture.app, { admin });
   }
 
   for (const [base, build] of [['/containers', createContainer], ['/vms', createVm]] as const) {

@@ -1,12 +1,10 @@
 import crypto from 'node:crypto';
 import { expect } from 'chai';
-import request from 'supertest';
 import { createContainer, createNode, createVm, randomIp, randomMac, uniqueVmid } from '../../factories/inventory.js';
 import { createJob } from '../../factories/jobs.js';
-import { createAdminUser, createUser } from '../../factories/users.js';
 import { useApp } from '../../support/app.js';
 import { testContext } from '../../support/context.js';
-import { csrfToken, login } from '../../support/login.js';
+import { signedInAgent } from '../../support/login.js';
 
 describe('inventory: container and VM record pages', function () {
   this.timeout(30_000);
@@ -14,19 +12,17 @@ describe('inventory: container and VM record pages', function () {
   const models = () => testContext().db.models;
   const tag = () => `t-${crypto.randomBytes(4).toString('hex')}`;
 
-  async function agentFor(admin = false) {
-    const built = admin ? await createAdminUser() : await createUser();
-    const agent = request.agent(fixture.app);
-    await login(agent, built.user.username, built.password);
-    return { agent, user: built.user, csrf: await csrfToken(agent, '/') };
+  function agentFor(admin = false) {
+    return signedInAgent(fixture.app, { admin });
   }
   const events = (objectType: string, objectId: number) => models().AuditEvent.findAll({ where: { objectType, objectId: String(objectId) }, order: [['id', 'ASC']] });
 
   it('creates a container from the form (owner forced to the caller), shows it, and audits the create', async () => {
     const { agent, user, csrf } = await agentFor();
     const node = await createNode();
+    // /containers/new is the create form now; the API still records an existing container for anyone.
     const form = await agent.get('/containers/new').expect(200);
-    expect(form.text).to.contain('name="hostname"').and.contain(`>${node.name}</option>`).and.not.contain('name="username"');
+    expect(form.text).to.contain('name="hostname"').and.contain('action="/containers?init=true"').and.not.contain('name="username"');
     const hostname = `web-${tag()}.example.org`;
     const vmid = uniqueVmid();
     const res = await agent.post('/containers').type('form')

@@ -1,20 +1,16 @@
 import { expect } from 'chai';
 import request from 'supertest';
-import { createAdminUser, createUser } from '../../factories/users.js';
 import { useApp } from '../../support/app.js';
 import { testContext } from '../../support/context.js';
-import { csrfToken, login } from '../../support/login.js';
+import { signedInAgent } from '../../support/login.js';
 import { insertShellJob, startRunner, waitForJob } from '../../support/runner.js';
 
 describe('jobs API', function () {
   this.timeout(30_000);
   const fixture = useApp();
 
-  async function agentFor(admin: boolean) {
-    const built = admin ? await createAdminUser() : await createUser();
-    const agent = request.agent(fixture.app);
-    await login(agent, built.user.username, built.password);
-    return { agent, user: built.user, csrf: await csrfToken(agent, '/') };
+  function agentFor(admin: boolean) {
+    return signedInAgent(fixture.app, { admin });
   }
 
   it('POST /jobs (admin) → 201 {id, status}; the runner runs it; GET /jobs/:id and /jobs/:id/status show it', async () => {
