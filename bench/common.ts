@@ -59,6 +59,7 @@ export async function startRunnerProcess(url: string, env: Record<string, string
       SESSION_SECRET: 'bench-session-secret-that-is-long-enough-123',
       DATA_DIR: fs.mkdtempSync(path.join(os.tmpdir(), 'berth-bench-runner-')),
       LOG_LEVEL: countStatements ? 'trace' : 'info',
+      UV_THREADPOOL_SIZE: '16',
       ...env,
     },
     stdio: ['ignore', 'pipe', 'inherit'],

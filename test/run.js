@@ -154,7 +154,8 @@ for (const run of runs) {
   console.log(`\n=== ${run.label} ===`);
   const statsFile = path.join(os.tmpdir(), `berth-test-stats-${process.pid}-${run.label.replace(/\W+/g, '-')}.json`);
   fs.rmSync(statsFile, { force: true });
-  const env = { ...process.env, BERTH_TEST_STATS: statsFile };
+  // As package.json's start script and the systemd units: node-sqlite3 waits for the write lock on libuv's pool threads (docs/deploy.md).
+  const env = { UV_THREADPOOL_SIZE: '16', ...process.env, BERTH_TEST_STATS: statsFile };
   if (run.database) env.BERTH_TEST_DATABASE = run.database;
   else delete env.BERTH_TEST_DATABASE;
   const runStarted = Date.now();

@@ -49,7 +49,7 @@ export interface Subject {
  * their own. `seeAllOwners` is seeing every owner's records at once: the whole inventory list, its
  * owner filters and bulk edit.
  */
-export type Action = 'view' | 'change' | 'setOwner' | 'disable' | 'demote' | 'runAdminTask' | 'sendTestEmail' | 'seeAllOwners';
+export type Action = 'view' | 'change' | 'setOwner' | 'disable' | 'demote' | 'runAdminTask' | 'sendTestEmail' | 'seeAllOwners' | 'operateUnmanaged';
 
 /** The owner-or-admin rule. */
 function ownerOrAdmin(requester: Requester, owner: Owner): boolean {
@@ -82,6 +82,8 @@ function decide(requester: Requester | undefined, action: Action, subject: Subje
     case 'runAdminTask':
     case 'sendTestEmail':
     case 'seeAllOwners':
+    case 'operateUnmanaged': // acting on Proxmox for a container Berth did not create: its node and VMID are what someone typed
+
       return requester.isAdmin ? 'allow' : { forbid: 'Administrators only.' };
   }
 }

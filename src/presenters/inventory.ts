@@ -44,12 +44,13 @@ export function presentExpiry(expiresAt: string | null | undefined, now = new Da
  * fields they send (`hostname`, `containerId`, `osRelease` for containers). `containerId` is the
  * container's VMID (the model's `vmid`): the key is kept because API clients read it.
  */
-export function presentRecord(kind: InventoryKind, record: InventoryRecord, now = new Date()) {
+/** `mayOperateUnmanaged`: the policy's answer for the viewer, which decides a container's buttons (allowedActions). */
+export function presentRecord(kind: InventoryKind, record: InventoryRecord, now = new Date(), mayOperateUnmanaged = false) {
   const node = (record as InventoryRecord & { node?: { id: number; name: string } | null }).node ?? null;
   const os = (record.get(kind.osField) as string | null) ?? null;
   // A container's sizes and the lifecycle actions its status allows (the detail page's buttons).
   const extra = kind.key === 'container'
-    ? { aiContainer: record.get('aiContainer') as string, cores: record.get('cores') as number | null, memoryMb: record.get('memoryMb') as number | null, diskGb: record.get('diskGb') as number | null, actions: allowedActions(record as Container) }
+    ? { aiContainer: record.get('aiContainer') as string, cores: record.get('cores') as number | null, memoryMb: record.get('memoryMb') as number | null, diskGb: record.get('diskGb') as number | null, actions: allowedActions(record as Container, mayOperateUnmanaged) }
     : { rdpPort: record.get('rdpPort') as number };
   return {
     id: record.id,

@@ -1,7 +1,7 @@
 import type { ContainerTemplate, IpPool, Node, User } from '../../models/index.js';
 import { poolUsage } from '../provisioning/addresses.js';
-import type { Resources } from '../provisioning/quota.js';
-import { poolNotes, type QuotaInput } from '../provisioning/settings.js';
+import type { QuotaInput, Resources } from '../provisioning/quota.js';
+import { poolNotes } from '../provisioning/settings.js';
 
 /** A template as the settings pages and JSON show it. */
 export interface TemplateView {

@@ -33,6 +33,13 @@ export function randomMac(): string {
   return [MAC_PREFIX, ...crypto.randomBytes(3).toString('hex').match(/../g)!].join(':');
 }
 
+/** Every IPv4 address a container record holds, on any node: what a pool may not hand out again. */
+export async function heldAddresses(models: Models, transaction?: Transaction): Promise<string[]> {
+  // Records are thousands at most; a pool's range may be a /16, so the range is not listed in SQL.
+  const rows = await models.Container.findAll({ attributes: ['ipv4Address'], where: { ipv4Address: { [Op.ne]: null } }, raw: true, transaction });
+  return rows.map((r) => r.ipv4Address!).filter(Boolean);
+}
+
 export interface Allocation {
   ipv4Address: string;
   macAddress: string;
@@ -48,12 +55,7 @@ export interface Allocation {
 export async function allocateAddress(models: Models, pool: IpPool, transaction: Transaction): Promise<Allocation> {
   const first = ipToInt(pool.rangeStart);
   const last = ipToInt(pool.rangeEnd);
-  // Every address a record holds inside the range (records are thousands at most; a range may be a /16).
-  const taken = new Set(
-    (await models.Container.findAll({ attributes: ['ipv4Address'], where: { ipv4Address: { [Op.ne]: null } }, transaction }))
-      .map((c) => c.ipv4Address!)
-      .filter((ip) => /^\d+\.\d+\.\d+\.\d+$/.test(ip) && ipToInt(ip) >= first && ipToInt(ip) <= last),
-  );
+  const taken = new Set((await heldAddresses(models, transaction)).filter((ip) => /^\d+\.\d+\.\d+\.\d+$/.test(ip) && ipToInt(ip) >= first && ipToInt(ip) <= last));
   let ip: string | undefined;
   for (let n = first; n <= last; n++) {
     const candidate = intToIp(n);

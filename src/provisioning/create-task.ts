@@ -4,6 +4,7 @@
 // Proxmox and the reservation row with it; when the removal fails too, the row stays as `error`
 // with what is left, for an admin. A runner killed mid-create leaves the row `provisioning` with its
 // VMID (stored before the create call), which the next inventory sync reports as left over.
+import { UniqueConstraintError } from 'sequelize';
 import { z } from 'zod';
 import type { Container, ContainerRequest, Node } from '../../models/index.js';
 import { registerTask, type TaskContext } from '../jobs/tasks/registry.js';
@@ -12,7 +13,7 @@ import { sleep } from '../lib/retry.js';
 import { normaliseMac } from '../lib/validators.js';
 import { inTransaction, type CommandContext } from '../services/context.js';
 import { BERTH_TAG, berthDescription, markedContainerId } from './marker.js';
-import { CREATE_TASK, type ProvisionParams } from './params.js';
+import { CONTAINER_DEFAULTS, CREATE_TASK, type ProvisionParams } from './params.js';
 import { StepError, followProxmoxTask, jobRequester, loadContainer, nodeClient, proxmoxCall, proxmoxWords, stepLine, taskCommand } from './task-support.js';
 
 const STEPS = 6;
@@ -58,18 +59,22 @@ async function runCreate(params: CreateParams, ctx: TaskContext): Promise<void> 
   const { container, node } = await loadContainer(ctx, params.containerId);
   // The job is never re-run, but a stray one (enqueued by hand) must not touch a finished record.
   if (container.status !== 'provisioning') throw new StepError('Loading the container', `${container.hostname} is ${container.status}, not provisioning`);
-  const request = await ctx.models.ContainerRequest.findByPk(params.requestId);
-  if (!request || request.containerId !== container.id) throw new StepError('Loading the container', `request ${params.requestId} is not the request of ${container.hostname}`);
-  const wanted = JSON.parse(request.params) as ProvisionParams;
-
-  const client = nodeClient(cmd, node);
-  const progress: Progress = { step: STEP.check, vmid: null, created: 'no', runningTask: null };
+  const progress: Progress = { step: 'Loading the request', vmid: null, created: 'no', runningTask: null };
+  // From here every failure goes through failCreate, so the reservation never outlives the job
+  // (a node without a usable token, a request row gone: nothing was sent to Proxmox, it is removed).
+  let client: ProxmoxClient | null = null;
   try {
+    const request = await ctx.models.ContainerRequest.findByPk(params.requestId);
+    if (!request || request.containerId !== container.id) throw new StepError(progress.step, `request ${params.requestId} is not the request of ${container.hostname}`);
+    const wanted = JSON.parse(request.params) as ProvisionParams;
+    progress.step = 'Connecting to the node';
+    client = nodeClient(cmd, node);
+    progress.step = STEP.check;
     await build(ctx, cmd, client, { container, node, request, wanted }, progress);
   } catch (err) {
     await failCreate(ctx, cmd, client, container, node, progress, err);
   } finally {
-    await client.close();
+    await client?.close();
   }
 }
 
@@ -82,7 +87,7 @@ interface Build {
 
 async function build(ctx: TaskContext, cmd: CommandContext, client: ProxmoxClient, b: Build, progress: Progress): Promise<void> {
   const { container, node, wanted } = b;
-  const memoryMb = container.memoryMb ?? 512;
+  const memoryMb = container.memoryMb ?? CONTAINER_DEFAULTS.memoryMb;
 
   stepLine(ctx, 1, STEPS, `${STEP.check} ${node.name}`);
   const resources = await proxmoxCall(STEP.check, () => client.cluster.nodeResources());
@@ -90,6 +95,8 @@ async function build(ctx: TaskContext, cmd: CommandContext, client: ProxmoxClien
   if (!here || here.status !== 'online') throw new StepError(STEP.check, `node ${node.name} is ${here ? here.status : 'not in the cluster'}`);
   const freeMb = Math.floor(here.free / 1024 ** 2);
   if (here.maxmem && freeMb < memoryMb) throw new StepError(STEP.check, `${node.name} has ${freeMb} MiB of memory free, the container needs ${memoryMb} MiB`);
+  const cores = container.cores ?? CONTAINER_DEFAULTS.cores;
+  if (here.maxcpu && cores > here.maxcpu) throw new StepError(STEP.check, `${node.name} has ${here.maxcpu} CPUs, the container asks for ${cores} cores`);
   const templates = await proxmoxCall(STEP.check, () => client.storage.templates(node.name));
   if (!templates.some((t) => t.volid === wanted.volid)) throw new StepError(STEP.check, `the template ${wanted.volid} is not on ${node.name}`);
   ctx.stdout(`    ${freeMb} MiB free; template ${wanted.volid} present\n`);
@@ -149,9 +156,22 @@ async function build(ctx: TaskContext, cmd: CommandContext, client: ProxmoxClien
  */
 async function createWithFreeVmid(ctx: TaskContext, client: ProxmoxClient, b: Build, progress: Progress): Promise<string> {
   const { container, node, request, wanted } = b;
+  // After a clash in Berth, the next try starts above the id that clashed (Proxmox's nextid would
+  // give it again until the other job's create reaches Proxmox).
+  let above: number | null = null;
   for (let attempt = 1; ; attempt++) {
-    const vmid = await proxmoxCall(STEP.vmid, () => client.cluster.nextId());
-    await container.update({ vmid });
+    const vmid = await proxmoxCall(STEP.vmid, () => freeVmid(client, above));
+    try {
+      await container.update({ vmid });
+    } catch (err) {
+      // Another record on this node took the id first (two creates asked nextid at the same moment).
+      if (err instanceof UniqueConstraintError && attempt < VMID_ATTEMPTS) {
+        ctx.stdout(`    VMID ${vmid} is being used by another request; trying the next one\n`);
+        above = vmid;
+        continue;
+      }
+      throw err;
+    }
     progress.vmid = vmid;
     ctx.stdout(`    VMID ${vmid}\n`);
     ctx.signal.throwIfAborted();
@@ -160,10 +180,10 @@ async function createWithFreeVmid(ctx: TaskContext, client: ProxmoxClient, b: Bu
         vmid,
         ostemplate: wanted.volid,
         hostname: container.hostname,
-        cores: container.cores ?? 1,
-        memory: container.memoryMb ?? 512,
+        cores: container.cores ?? CONTAINER_DEFAULTS.cores,
+        memory: container.memoryMb ?? CONTAINER_DEFAULTS.memoryMb,
         swap: SWAP_MB,
-        rootfs: `${wanted.storage}:${container.diskGb ?? 8}`,
+        rootfs: `${wanted.storage}:${container.diskGb ?? CONTAINER_DEFAULTS.diskGb}`,
         net0: wanted.net0,
         ...(wanted.sshPublicKeys ? { sshPublicKeys: wanted.sshPublicKeys } : {}),
         unprivileged: true,
@@ -177,12 +197,28 @@ async function createWithFreeVmid(ctx: TaskContext, client: ProxmoxClient, b: Bu
     } catch (err) {
       if (isProxmoxError(err) && err.code === 'already-exists' && attempt < VMID_ATTEMPTS) {
         ctx.stdout(`    VMID ${vmid} was taken meanwhile; asking for the next one\n`);
+        above = vmid;
         continue;
       }
       // No answer (timeout, connection lost): Proxmox may have created it; the clean-up looks.
       if (!isProxmoxError(err) || ['timeout', 'unreachable', 'protocol'].includes(err.kind)) progress.created = 'maybe';
       progress.step = STEP.create;
       throw new StepError(STEP.create, proxmoxWords(err));
+    }
+  }
+}
+
+/**
+ * Proxmox's first free VMID, or (after a clash) the first free one above `above`: `nextid?vmid=N`
+ * answers N when free and "already exists" otherwise.
+ */
+async function freeVmid(client: ProxmoxClient, above: number | null): Promise<number> {
+  if (above === null) return client.cluster.nextId();
+  for (let candidate = above + 1; ; candidate++) {
+    try {
+      return await client.cluster.nextId(candidate);
+    } catch (err) {
+      if (!(isProxmoxError(err) && err.code === 'already-exists') || candidate > above + 1000) throw err;
     }
   }
 }
@@ -211,13 +247,14 @@ async function waitForIpv4(ctx: TaskContext, client: ProxmoxClient, nodeName: st
  * A step failed (or the job was cancelled): removes what the create left in Proxmox and the
  * reservation, or keeps the row as `error` with what is left; then fails the job with the step.
  */
-async function failCreate(ctx: TaskContext, cmd: CommandContext, client: ProxmoxClient, container: Container, node: Node, progress: Progress, err: unknown): Promise<never> {
+async function failCreate(ctx: TaskContext, cmd: CommandContext, client: ProxmoxClient | null, container: Container, node: Node, progress: Progress, err: unknown): Promise<never> {
   const failure = err instanceof StepError
     ? err
     : new StepError(progress.step, ctx.signal.aborted ? `the job was stopped (${abortWords(ctx.signal)})` : proxmoxWords(err));
   ctx.stderr(`${failure.message}\n`);
   let leftover: string | null = null;
-  if (progress.vmid !== null && progress.created !== 'no') {
+  // Something was sent to Proxmox only once there was a client.
+  if (client && progress.vmid !== null && progress.created !== 'no') {
     ctx.stdout(`Cleaning up CT ${progress.vmid} on ${node.name}\n`);
     try {
       await removeFromProxmox(ctx, client, node.name, container.id, progress);

@@ -41,7 +41,7 @@ interface Target {
 }
 
 /** Loads the container and opens its node's client for `work`, closing the client afterwards. */
-async function withTarget(ctx: TaskContext, containerId: number, work: (target: Target) => Promise<void>): Promise<void> {
+async function withTarget(ctx: TaskContext, containerId: number, work: (target: Target) => Promise<void>, opts: { marker: 'first' | 'in-work' } = { marker: 'first' }): Promise<void> {
   const cmd = taskCommand(ctx, await jobRequester(ctx));
   const { container, node } = await loadContainer(ctx, containerId);
   if (container.vmid === null) throw new StepError('Loading the container', `${container.hostname} has no VMID`);
@@ -52,9 +52,30 @@ async function withTarget(ctx: TaskContext, containerId: number, work: (target: 
     throw new StepError('Connecting to the node', (err as Error).message);
   }
   try {
+    // The delete checks it itself, inside the part that puts the record's status back on failure.
+    if (opts.marker === 'first') await checkMarker(client, container, node.name, container.vmid);
     await work({ cmd, container, node, vmid: container.vmid, client, where: `${container.hostname} (CT ${container.vmid} on ${node.name})` });
   } finally {
     await client.close();
+  }
+}
+
+/**
+ * A container Berth made must still carry its record's marker: its owner may have edited the
+ * record's node or VMID, or the record is stale and another container now has that VMID; neither
+ * is acted on. A guest already gone is left to the action (a delete counts it as done).
+ */
+async function checkMarker(client: ProxmoxClient, container: Container, nodeName: string, vmid: number): Promise<void> {
+  if (!container.managed) return;
+  let description: unknown;
+  try {
+    description = (await client.containers.config(nodeName, vmid)).description;
+  } catch (err) {
+    if (isGone(err)) return;
+    throw new StepError('Checking the container', proxmoxWords(err));
+  }
+  if (markedContainerId(description) !== container.id) {
+    throw new StepError('Checking the container', `CT ${vmid} on ${nodeName} does not carry Berth's marker for this record; nothing was done to it (check the record's node and VMID)`);
   }
 }
 
@@ -196,16 +217,11 @@ registerTask({
       // What to put back if Proxmox refuses: the status before, or `stopped` once this job stopped it.
       let statusNow: ContainerStatus = params.previousStatus;
       try {
+        await checkMarker(client, container, node.name, vmid);
         let gone = false;
         const stopping = `Stopping ${where}`;
         stepLine(ctx, 1, 3, stopping);
         try {
-          // A container Berth made carries its record's marker: a stale record never deletes
-          // whatever another job has since created at that VMID.
-          if (container.managed) {
-            const marked = markedContainerId((await client.containers.config(node.name, vmid)).description);
-            if (marked !== container.id) throw new StepError(stopping, `CT ${vmid} on ${node.name} does not carry Berth's marker for this record; it is not deleted (remove the record only, or check Proxmox)`);
-          }
           const status = await client.containers.status(node.name, vmid);
           if (status.status === 'running') {
             await operate(ctx, client, stopping, () => client.containers.stop(node.name, vmid), 'not-running');
@@ -238,7 +254,7 @@ registerTask({
         await restoreStatus(cmd, container.id, statusNow, err);
         throw err;
       }
-    }),
+    }, { marker: 'in-work' }),
 });
 
 /**

@@ -8,9 +8,9 @@ import type { Container, Job } from '../../models/index.js';
 import { containerKind } from '../inventory/kinds.js';
 import { deleteRecord } from '../inventory/records.js';
 import { enqueueJob, jobEnqueuedEvent } from '../jobs/enqueue.js';
-import { ConflictError, NotFoundError, ValidationError } from '../lib/errors.js';
+import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../lib/errors.js';
 import { inTransaction, type CommandContext } from '../services/context.js';
-import { LIFECYCLE_TASKS, type LifecycleAction } from './params.js';
+import { CONTAINER_MINIMUMS, LIFECYCLE_TASKS, type LifecycleAction } from './params.js';
 import { overQuota, quotaFor, usageOf, type Resources } from './quota.js';
 
 /** The actions that leave the container in place (delete has its own command). */
@@ -45,11 +45,20 @@ const ACTIVE_JOB_STATUSES = ['pending', 'running'];
  * The actions the container's current state allows (for the detail page's buttons). Only a
  * container Berth can reach on Proxmox (node and VMID known) has any action but delete.
  */
-export function allowedActions(container: Pick<Container, 'status' | 'nodeId' | 'vmid'>): LifecycleAction[] {
-  const onProxmox = container.nodeId !== null && container.vmid !== null;
+export function allowedActions(container: Pick<Container, 'status' | 'nodeId' | 'vmid' | 'managed'>, mayOperateUnmanaged = false): LifecycleAction[] {
+  const onProxmox = container.nodeId !== null && container.vmid !== null && (container.managed || mayOperateUnmanaged);
   const actions: LifecycleAction[] = onProxmox ? (Object.keys(ACTION_STATES) as ContainerAction[]).filter((a) => ACTION_STATES[a].includes(container.status)) : [];
   if (!DELETE_REFUSED[container.status as ContainerStatus] && container.status !== 'deleting') actions.push('delete');
   return actions;
+}
+
+/**
+ * Who may have Berth act on Proxmox for a container: anyone who may change a container Berth made
+ * (its guest carries Berth's marker, checked again by the job); for any other record, whose node and
+ * VMID are what someone typed, only those the policy lets (`can(user, 'operateUnmanaged')`).
+ */
+export interface OperateOptions {
+  mayOperateUnmanaged: boolean;
 }
 
 /**
@@ -92,13 +101,14 @@ async function enqueueFor(cmd: CommandContext, container: Container, action: Lif
  * Berth can reach on Proxmox, when no other job is working on it (409 otherwise). A resize is
  * checked against the limits and the owner's quota (422). Returns the job.
  */
-export async function requestLifecycle(cmd: CommandContext, container: Container, action: ContainerAction, input: ResizeInput = {}): Promise<Job> {
+export async function requestLifecycle(cmd: CommandContext, container: Container, action: ContainerAction, input: ResizeInput, opts: OperateOptions): Promise<Job> {
   return inTransaction(cmd, async (t) => {
     // A resize counts against the owner's quota: their requests queue on their user row (as in
     // request.ts), taken before the container's so both commands lock in the same order.
     if (action === 'resize' && container.username) await cmd.models.User.findOne({ where: { username: container.username }, transaction: t, lock: t.LOCK.UPDATE });
     const row = await lockContainer(cmd, container.id, t);
     if (row.nodeId === null || row.vmid === null) throw new ConflictError(`${row.hostname} is not on Proxmox as far as Berth knows (no node or VMID), so it cannot be ${pastTense(action)} from here.`);
+    if (!row.managed && !opts.mayOperateUnmanaged) throw new ForbiddenError(`Berth did not create ${row.hostname}, so only an administrator can have it ${pastTense(action)} on Proxmox.`);
     if (!ACTION_STATES[action].includes(row.status)) {
       throw new ConflictError(`${row.hostname} is ${row.status}: only a ${ACTION_STATES[action].join(' or ')} container can be ${pastTense(action)}.`);
     }
@@ -123,6 +133,9 @@ async function checkResize(cmd: CommandContext, row: Container, input: ResizeInp
   if (input.cores !== undefined && input.cores > config.CONTAINER_MAX_CORES) fields.cores = `At most ${config.CONTAINER_MAX_CORES} cores.`;
   if (input.memoryMb !== undefined && input.memoryMb > config.CONTAINER_MAX_MEMORY_MB) fields.memoryMb = `At most ${config.CONTAINER_MAX_MEMORY_MB} MB.`;
   if (input.diskGb !== undefined && input.diskGb > config.CONTAINER_MAX_DISK_GB) fields.diskGb = `At most ${config.CONTAINER_MAX_DISK_GB} GB.`;
+  // The same smallest sizes as a new container's (params.ts).
+  if (input.cores !== undefined && input.cores < CONTAINER_MINIMUMS.cores) fields.cores = `At least ${CONTAINER_MINIMUMS.cores} core.`;
+  if (input.memoryMb !== undefined && input.memoryMb < CONTAINER_MINIMUMS.memoryMb) fields.memoryMb = `At least ${CONTAINER_MINIMUMS.memoryMb} MB.`;
   if (input.diskGb !== undefined && row.diskGb !== null && input.diskGb < row.diskGb) fields.diskGb = `The disk can only grow: it has ${row.diskGb} GB.`;
   if (Object.keys(fields).length) throw new ValidationError('Please correct the highlighted fields.', fields);
 
@@ -179,7 +192,7 @@ export type DeleteAnswer = { job: Job; message: string } | { job: null; message:
  * nothing on Proxmox Berth could delete). Refused (409) while it is being created or another job
  * works on it. A `deleting` container whose job was cancelled may be deleted again.
  */
-export async function requestDelete(cmd: CommandContext, container: Container): Promise<DeleteAnswer> {
+export async function requestDelete(cmd: CommandContext, container: Container, opts: OperateOptions): Promise<DeleteAnswer> {
   return inTransaction(cmd, async (t) => {
     const row = await lockContainer(cmd, container.id, t);
     const refused = DELETE_REFUSED[row.status as ContainerStatus];
@@ -188,6 +201,10 @@ export async function requestDelete(cmd: CommandContext, container: Container): 
     if (row.nodeId === null || row.vmid === null) {
       await deleteRecord(cmd, containerKind, row, { transaction: t });
       return { job: null, message: `Container ${row.hostname} removed from Berth (it has no node or VMID, so nothing was deleted on Proxmox).` };
+    }
+    if (!row.managed && !opts.mayOperateUnmanaged) {
+      await deleteRecord(cmd, containerKind, row, { transaction: t });
+      return { job: null, message: `Container ${row.hostname} removed from Berth. Berth did not create it, so it was not deleted on Proxmox; an administrator can do that.` };
     }
     const before = row.status;
     // A retry after a cancelled delete: the status to put back if Proxmox refuses is the one the

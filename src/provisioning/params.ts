@@ -1,6 +1,10 @@
 // The shapes the request command, the create task and the routes share (no imports: the task
 // registry loads the tasks, and the tasks must not pull the request command in).
 
+/** What a request that leaves a size out gets (the seed's body names none), and the smallest sizes. */
+export const CONTAINER_DEFAULTS = { cores: 1, memoryMb: 512, diskGb: 8 } as const;
+export const CONTAINER_MINIMUMS = { cores: 1, memoryMb: 64, diskGb: 1 } as const;
+
 /** The task that builds a requested container (src/provisioning/create-task.ts). */
 export const CREATE_TASK = 'container.create';
 

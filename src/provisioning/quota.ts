@@ -1,6 +1,6 @@
 import { fn, col, type Transaction } from 'sequelize';
 import type { Config } from '../../config/index.js';
-import type { Models } from '../../models/index.js';
+import type { Models, UserQuota } from '../../models/index.js';
 
 /** Resources a user has or asks for; a quota is the same shape (the most allowed). */
 export interface Resources {
@@ -26,16 +26,29 @@ const UNITS: Record<keyof Resources, [string, string]> = {
   diskGb: ['disk', ' GB'],
 };
 
+/** An admin's override per resource; null keeps the configured default. */
+export type QuotaInput = { [K in keyof Resources]: number | null };
+
+/** Which UserQuotas column overrides which resource. */
+export const QUOTA_COLUMNS = { containers: 'maxContainers', cores: 'maxCores', memoryMb: 'maxMemoryMb', diskGb: 'maxDiskGb' } as const;
+const RESOURCES = Object.keys(QUOTA_COLUMNS) as (keyof Resources)[];
+
+/** The configured defaults every user has unless an admin overrides them. */
+export function defaultQuota(config: Pick<Config, 'QUOTA_CONTAINERS' | 'QUOTA_CORES' | 'QUOTA_MEMORY_MB' | 'QUOTA_DISK_GB'>): Resources {
+  return { containers: config.QUOTA_CONTAINERS, cores: config.QUOTA_CORES, memoryMb: config.QUOTA_MEMORY_MB, diskGb: config.QUOTA_DISK_GB };
+}
+
+/** A user's override as a QuotaInput (all null without a row). */
+export function overrideOf(row: UserQuota | null): QuotaInput {
+  return Object.fromEntries(RESOURCES.map((k) => [k, row?.[QUOTA_COLUMNS[k]] ?? null])) as QuotaInput;
+}
+
 /** The user's quota: the configured defaults, with an admin's per-user override where set. */
 export async function quotaFor(models: Models, config: Config, username: string, transaction?: Transaction): Promise<Resources> {
   const user = await models.User.findOne({ where: { username }, attributes: ['id'], transaction });
-  const override = user ? await models.UserQuota.findOne({ where: { userId: user.id }, transaction }) : null;
-  return {
-    containers: override?.maxContainers ?? config.QUOTA_CONTAINERS,
-    cores: override?.maxCores ?? config.QUOTA_CORES,
-    memoryMb: override?.maxMemoryMb ?? config.QUOTA_MEMORY_MB,
-    diskGb: override?.maxDiskGb ?? config.QUOTA_DISK_GB,
-  };
+  const override = overrideOf(user ? await models.UserQuota.findOne({ where: { userId: user.id }, transaction }) : null);
+  const defaults = defaultQuota(config);
+  return Object.fromEntries(RESOURCES.map((k) => [k, override[k] ?? defaults[k]])) as unknown as Resources;
 }
 
 /**

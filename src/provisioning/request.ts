@@ -75,6 +75,12 @@ function answerOf(container: Container, request: ContainerRequest, repeated = fa
 export async function requestContainer(cmd: CommandContext, input: ContainerRequestInput, opts: RequestOptions): Promise<ProvisionAnswer> {
   const username = cmd.user?.username;
   if (!username) throw new Error('requestContainer needs the signed-in user');
+  // A repeat gets the first answer even if what it was checked against has changed since (a node
+  // gone offline, a template withdrawn); the transaction below looks again for concurrent repeats.
+  if (opts.idempotency) {
+    const seen = await cmd.models.IdempotencyKey.findOne({ where: { username, idemKey: opts.idempotency.key } });
+    if (seen) return replay(seen, opts.idempotency.hash);
+  }
   checkExpiry(cmd, input.expiresAt, opts.isAdmin);
   const node = await pickNode(cmd, input, opts);
   const template = await cmd.models.ContainerTemplate.findOne({ where: { nodeId: node.id, osRelease: input.osRelease } });

@@ -8,7 +8,7 @@ import { isProxmoxError } from '../lib/proxmox/index.js';
 import { inTransaction, type CommandContext } from '../services/context.js';
 import { clientForNode } from '../services/nodes.js';
 import { inSubnet, intToIp, ipToInt, subnetBounds } from './addresses.js';
-import type { Resources } from './quota.js';
+import { QUOTA_COLUMNS, overrideOf, type QuotaInput, type Resources } from './quota.js';
 
 /* ------------------------------------------------------------------------------------------------
  * Templates
@@ -309,31 +309,12 @@ function pick(input: PoolInput): PoolInput {
   return { nodeId: input.nodeId, bridge: input.bridge, cidr: input.cidr, gateway: input.gateway, rangeStart: input.rangeStart, rangeEnd: input.rangeEnd };
 }
 
-/** Every address a container record holds, for the pools' used/free counts (one query for all pools). */
-export async function heldAddresses(models: Models): Promise<string[]> {
-  const rows = await models.Container.findAll({ attributes: ['ipv4Address'], where: { ipv4Address: { [Op.ne]: null } }, raw: true });
-  return rows.map((r) => r.ipv4Address!).filter(Boolean);
-}
 
 /* ------------------------------------------------------------------------------------------------
  * Quotas
  * ---------------------------------------------------------------------------------------------- */
 
-/** An override per resource; null keeps the configured default. */
-export type QuotaInput = { [K in keyof Resources]: number | null };
-
-const QUOTA_COLUMNS = { containers: 'maxContainers', cores: 'maxCores', memoryMb: 'maxMemoryMb', diskGb: 'maxDiskGb' } as const;
 const QUOTA_FIELDS = Object.values(QUOTA_COLUMNS);
-
-/** The configured defaults every user has unless an admin overrides them. */
-export function defaultQuota(config: CommandContext['config']): Resources {
-  return { containers: config.QUOTA_CONTAINERS, cores: config.QUOTA_CORES, memoryMb: config.QUOTA_MEMORY_MB, diskGb: config.QUOTA_DISK_GB };
-}
-
-/** A user's override as a QuotaInput (all null without a row). */
-export function overrideOf(row: UserQuota | null): QuotaInput {
-  return { containers: row?.maxContainers ?? null, cores: row?.maxCores ?? null, memoryMb: row?.maxMemoryMb ?? null, diskGb: row?.maxDiskGb ?? null };
-}
 
 /**
  * Sets a user's quota override. A null value means "the default"; when every value is null the

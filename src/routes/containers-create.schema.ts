@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import * as v from '../lib/validators.js';
+import { CONTAINER_DEFAULTS, CONTAINER_MINIMUMS } from '../provisioning/params.js';
 
 /** One OpenSSH public key line: type, base64 blob, optional comment (what Proxmox's create accepts). */
 const SSH_KEY_LINE = /^(ssh-(rsa|ed25519|dss)|ecdsa-sha2-nistp(256|384|521)|sk-(ssh-ed25519|ecdsa-sha2-nistp256)@openssh\.com) [A-Za-z0-9+/]{16,}={0,3}( [\x21-\x7e][\x20-\x7e]{0,199})?$/;
@@ -18,9 +19,9 @@ export function containerCreateSchema(max: { cores: number; memoryMb: number; di
     osRelease: z.string({ error: 'Choose a template.' }).trim().min(1, 'Choose a template.').max(191),
     // '' or 'auto': the node with the template and the most free memory.
     nodeId: z.preprocess((x) => (blank(x) || x === 'auto' ? null : x), z.coerce.number({ error: 'Choose a node.' }).int().positive('Choose a node.').nullable()).default(null),
-    cores: numberIn('Cores', 1, max.cores, 1),
-    memoryMb: numberIn('Memory (MB)', 64, max.memoryMb, 512),
-    diskGb: numberIn('Disk (GB)', 1, max.diskGb, 8),
+    cores: numberIn('Cores', CONTAINER_MINIMUMS.cores, max.cores, CONTAINER_DEFAULTS.cores),
+    memoryMb: numberIn('Memory (MB)', CONTAINER_MINIMUMS.memoryMb, max.memoryMb, CONTAINER_DEFAULTS.memoryMb),
+    diskGb: numberIn('Disk (GB)', CONTAINER_MINIMUMS.diskGb, max.diskGb, CONTAINER_DEFAULTS.diskGb),
     httpPort: z.preprocess((x) => (blank(x) ? null : x), z.coerce.number({ error: 'The HTTP port must be a number.' }).int('The HTTP port must be a whole number.').min(1, 'A port is 1 to 65535.').max(65535, 'A port is 1 to 65535.').nullable()).default(null),
     sshPublicKey: z.preprocess(
       (x) => (blank(x) ? null : typeof x === 'string' ? x.replace(/\r\n?/g, '\n').split('\n').map((l) => l.trim()).filter(Boolean).join('\n') : x),

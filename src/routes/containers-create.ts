@@ -85,5 +85,6 @@ export function provisionHandler(ctx: RouteContext) {
 
   const rerender = (req: Request, res: Response, failure: FormFailure) =>
     renderForm(ctx, req, res, failure.status, { values: failure.values, error: failure.error, fields: failure.fields });
-  return formHandler(provision, rerender);
+  // 502: "automatic" could not ask any node for its free memory; the form says so and keeps what was typed.
+  return formHandler(provision, rerender, [502]);
 }

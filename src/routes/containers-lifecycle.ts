@@ -5,6 +5,7 @@ import { ConflictError, UpstreamError, ValidationError } from '../lib/errors.js'
 import { parseInput } from '../lib/parse-input.js';
 import { flash } from '../middlewares/flash.js';
 import { access } from '../policies/access.js';
+import { can } from '../policies/authorize.js';
 import { loaded, subjectLoaders } from '../policies/subjects.js';
 import { requestDelete, requestLifecycle, type ContainerAction } from '../provisioning/lifecycle.js';
 import { commandContext } from './command.js';
@@ -38,6 +39,9 @@ async function waitForJobEnd(models: Models, id: number, waitMs: number, gone: (
  * and delete (the API waits for the job up to CONTAINER_DELETE_WAIT_SECONDS). Mounted before the
  * inventory records router, which keeps the record-only delete for VMs.
  */
+/** The policy's answer the lifecycle commands need: may this requester act on a container Berth did not create. */
+const operateOptions = (req: Request) => ({ mayOperateUnmanaged: can(req.user, 'operateUnmanaged') });
+
 export function containerLifecycleRoutes(ctx: RouteContext) {
   const load = subjectLoaders(ctx.models);
   const pagePath = (id: number) => `/containers/${id}`;
@@ -45,7 +49,7 @@ export function containerLifecycleRoutes(ctx: RouteContext) {
   /** Enqueues `action` and answers with its job. */
   async function submit(req: Request, res: Response, action: ContainerAction, input = {}) {
     const container = loaded(res, 'container');
-    const job = await requestLifecycle(commandContext(ctx, req), container, action, input);
+    const job = await requestLifecycle(commandContext(ctx, req), container, action, input, operateOptions(req));
     const statusUrl = `/status/${job.id}`;
     await respond(req, res, { status: 202, location: statusUrl, json: { jobId: job.id, statusUrl }, redirect: statusUrl });
   }
@@ -65,7 +69,7 @@ export function containerLifecycleRoutes(ctx: RouteContext) {
 
   /** DELETE /containers/:id (the seed's API): deletes on Proxmox and waits for the job, up to the configured limit. */
   async function destroy(req: Request, res: Response) {
-    const answer = await requestDelete(commandContext(ctx, req), loaded(res, 'container'));
+    const answer = await requestDelete(commandContext(ctx, req), loaded(res, 'container'), operateOptions(req));
     if (!answer.job) {
       res.json(DELETED);
       return;
@@ -89,7 +93,7 @@ export function containerLifecycleRoutes(ctx: RouteContext) {
       const message = `Tick the box to confirm that ${container.hostname} should be deleted.`;
       throw new ValidationError(message, { confirm: message });
     }
-    const answer = await requestDelete(commandContext(ctx, req), container);
+    const answer = await requestDelete(commandContext(ctx, req), container, operateOptions(req));
     if (!answer.job) {
       await respond(req, res, { json: { success: true, message: answer.message }, flash: { type: 'success', message: answer.message }, redirect: '/containers' });
       return;

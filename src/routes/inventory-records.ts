@@ -63,19 +63,19 @@ function mountKind(router: Router, ctx: RouteContext, load: SubjectLoaders, kind
   const rerenderEditForm = (req: Request, res: Response, failure: FormFailure) => rerender(req, res, loaded(res, kind.key), failure);
 
   /** What the detail page and its JSON show: a constant number of queries whatever the record holds. */
-  async function detail(record: InventoryRecord) {
+  async function detail(req: Request, record: InventoryRecord) {
     const [services, jobs, credentials, events] = await Promise.all([
       kind.key === 'container' ? models.Service.findAll({ where: { containerId: record.id }, order: [['id', 'ASC']] }) : Promise.resolve([]),
       models.Job.findAll({ where: { subjectType: kind.key, subjectId: record.id }, order: [['id', 'DESC']], limit: 20 }),
       listCredentials(models, kind, record.id),
       auditHistory(models, kind.key, record.id),
     ]);
-    return { record: presentRecord(kind, record), services: services.map(presentService), jobs: jobs.map(presentJob), credentials, history: events.map(presentAuditEvent) };
+    return { record: presentRecord(kind, record, new Date(), can(req.user, 'operateUnmanaged')), services: services.map(presentService), jobs: jobs.map(presentJob), credentials, history: events.map(presentAuditEvent) };
   }
 
   /** The detail page, with a refused transfer or delete shown in its form. */
   async function showPage(req: Request, record: InventoryRecord, problems: { transfer?: { value: string; error: string }; deleteError?: string } = {}): Promise<PageAnswer> {
-    const { record: presented, ...view } = await detail(record);
+    const { record: presented, ...view } = await detail(req, record);
     return {
       view: 'inventory/show',
       locals: {
@@ -118,7 +118,7 @@ function mountKind(router: Router, ctx: RouteContext, load: SubjectLoaders, kind
     const record = loaded(res, kind.key);
     await respond(req, res, {
       json: async () => {
-        const { record: presented, ...view } = await detail(record);
+        const { record: presented, ...view } = await detail(req, record);
         return { [kind.key]: presented, ...view };
       },
       page: () => showPage(req, record),

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import type { PoolInput, QuotaInput, TemplateInput } from '../provisioning/settings.js';
+import type { QuotaInput } from '../provisioning/quota.js';
+import type { PoolInput, TemplateInput } from '../provisioning/settings.js';
 import { blankToUndefined as blank, ipv4, line } from '../lib/validators.js';
 
 /**

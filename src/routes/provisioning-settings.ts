@@ -14,23 +14,20 @@ import {
   templatesByNode,
   type PoolFormValues,
 } from '../presenters/provisioning-settings.js';
-import { usageOf } from '../provisioning/quota.js';
+import { heldAddresses } from '../provisioning/addresses.js';
+import { defaultQuota, overrideOf, usageOf, type QuotaInput } from '../provisioning/quota.js';
 import {
   addTemplate,
   addTemplates,
   createPool,
-  defaultQuota,
   deletePool,
   deleteTemplate,
   discoverTemplates,
-  heldAddresses,
-  overrideOf,
   poolNotes,
   quotaOverrides,
   setUserQuota,
   updatePool,
   userNamed,
-  type QuotaInput,
 } from '../provisioning/settings.js';
 import { commandContext } from './command.js';
 import type { RouteContext } from './context.js';

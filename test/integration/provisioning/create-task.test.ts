@@ -134,6 +134,29 @@ describe('provisioning: the container.create task', function () {
       await expectNothingLeft(world, answer);
     });
 
+    it('the node cannot be called (no API token): the reservation goes, nothing is sent', async () => {
+      await start();
+      await world.n1.update({ apiTokenId: null, apiTokenSecret: null });
+      const answer = await ask(owner, input(world.name('notoken'), world.n1.id));
+      const job = await failedJob(answer);
+      expect(job.error).to.equal(`Connecting to the node failed: ${world.n1.name} has no API token configured.`);
+      expect(world.s.sim.count('POST', `/nodes/${world.n1.name}/lxc`)).to.equal(0);
+      await expectNothingLeft(world, answer);
+    });
+
+    it('a second request took the VMID in Berth first: the next one is used', async () => {
+      await start();
+      // A record (say a container deleted behind Berth's back) still holds the id nextid will give.
+      const next = await world.pve.cluster.nextId();
+      const stale = await models().Container.create({ hostname: world.name('stale') + '.example.org', username: owner, nodeId: world.n1.id, vmid: next, macAddress: null, ipv4Address: null, expiresAt: null, purpose: null, notes: null, tags: null, status: 'stopped' });
+      const answer = await ask(owner, input(world.name('after-stale'), world.n1.id));
+      const job = await waitForJob(answer.jobId!, 30_000);
+      expect(job.status, job.error ?? '').to.equal('success');
+      expect(await jobOutput(job.id)).to.contain(`VMID ${next} is being used by another request; trying the next one`);
+      expect((await models().Container.findByPk(answer.containerId))!.vmid).to.be.above(next);
+      await stale.destroy();
+    });
+
     it('the create task fails', async () => {
       await start();
       world.s.sim.failNextTask({ type: 'vzcreate', message: 'unable to create CT - no space left on device' });

@@ -139,7 +139,7 @@ describe('provisioning: container lifecycle (start, stop, shutdown, reboot, resi
     // A record Berth cannot reach on Proxmox, and one being created, have no power actions.
     const registered = await createContainer({ username: a.user.username, status: 'stopped' });
     expect((await api(a, 'post', `/containers/${registered.id}/start`).expect(409)).body.error).to.contain('not on Proxmox as far as Berth knows');
-    const building = await createContainer({ username: a.user.username, nodeId: world.w.n1.id, vmid: 170, status: 'provisioning' });
+    const building = await createContainer({ username: a.user.username, nodeId: world.w.n1.id, vmid: 170, status: 'provisioning', managed: true });
     expect((await api(a, 'post', `/containers/${building.id}/resize`).send({ cores: 2 }).expect(409)).body.error).to.contain('is provisioning');
   });
 
@@ -299,6 +299,39 @@ describe('provisioning: deleting a container', function () {
     expect((await world.pve.containers.status(world.w.n1.name, 150)).status).to.equal('running');
   });
 
+  it('acts on Proxmox only for containers Berth made, unless an admin asks: a record a user typed cannot stop or delete someone else\'s guest', async () => {
+    // Someone's guest Berth has no record of (made in Proxmox directly).
+    const wait = async (upid: string) => expect((await world.pve.tasks.wait(upid, { pollMs: 10 })).exitstatus).to.equal('OK');
+    await wait(await world.pve.containers.create(world.w.n1.name, { vmid: 150, ostemplate: DEBIAN, hostname: `foreign-${hex()}`, rootfs: 'local-lvm:4', net0: 'name=eth0,bridge=vmbr0,ip=dhcp' }));
+    await wait(await world.pve.containers.start(world.w.n1.name, 150));
+    const mallory = await agentFor(fixture);
+    // A record of her own, registered by hand, pointing at the victim's guest.
+    const typed = await api(mallory, 'post', '/containers').send({ hostname: `typed-${hex()}.example.org`, containerId: 150, nodeId: world.w.n1.id, status: 'running' }).expect(201);
+    const refused = await api(mallory, 'post', `/containers/${typed.body.containerId}/stop`).expect(403);
+    expect(refused.body.error).to.contain('only an administrator');
+    const removed = await api(mallory, 'delete', `/containers/${typed.body.containerId}`).expect(200);
+    expect(removed.body).to.deep.equal(DELETED);
+    expect((await world.pve.containers.status(world.w.n1.name, 150)).status, 'the guest was not touched').to.equal('running');
+    // An admin's word is trusted: the same typed record can be stopped by an admin (then started again,
+    // and the record removed, for what follows).
+    const admin = await signedInAgent(fixture.app, { admin: true });
+    const typedAgain = await api(mallory, 'post', '/containers').send({ hostname: `typed-${hex()}.example.org`, containerId: 150, nodeId: world.w.n1.id, status: 'running' }).expect(201);
+    const byAdmin = await api(admin, 'post', `/containers/${typedAgain.body.containerId}/stop`).expect(202);
+    expect((await waitForJob(byAdmin.body.jobId)).status).to.equal('success');
+    expect((await world.pve.containers.status(world.w.n1.name, 150)).status).to.equal('stopped');
+    const restart = await api(admin, 'post', `/containers/${typedAgain.body.containerId}/start`).expect(202);
+    expect((await waitForJob(restart.body.jobId)).status).to.equal('success');
+    await models().Container.destroy({ where: { id: typedAgain.body.containerId } });
+    // Her own managed container, re-pointed at the victim's VMID: the job finds no marker of hers there.
+    const own = await containerInSim(world, mallory.user.username, { vmid: 151 });
+    await own.update({ vmid: 150 });
+    const stop = await api(mallory, 'post', `/containers/${own.id}/stop`).expect(202);
+    const ended = await waitForJob(stop.body.jobId);
+    expect(ended.status).to.equal('failure');
+    expect(ended.error).to.contain("does not carry Berth's marker for this record");
+    expect((await world.pve.containers.status(world.w.n1.name, 150)).status).to.equal('running');
+  });
+
   it('fails in plain words when the node cannot be reached: the power job fails, the delete answers 502, the record stays as it was', async () => {
     const a = await agentFor(fixture);
     const ct = await containerInSim(world, a.user.username);
@@ -306,7 +339,8 @@ describe('provisioning: deleting a container', function () {
     const stop = await api(a, 'post', `/containers/${ct.id}/stop`).expect(202);
     const job = await waitForJob(stop.body.jobId);
     expect(job.status).to.equal('failure');
-    expect(job.error).to.contain(`Stopping ${ct.hostname} (CT 150 on ${world.w.n1.name}) failed: node ${world.w.n1.name} is unreachable`);
+    // The first call, checking Berth's marker on the guest, finds the node gone.
+    expect(job.error).to.contain(`Checking the container failed: node ${world.w.n1.name} is unreachable`);
     expect((await ct.reload()).status).to.equal('running');
     const refused = await api(a, 'delete', `/containers/${ct.id}`).expect(502);
     expect(refused.body.error).to.contain('is unreachable');
@@ -317,7 +351,7 @@ describe('provisioning: deleting a container', function () {
 
   it('counts a container already gone from Proxmox as deleted, and removes a record with no VMID at once', async () => {
     const a = await agentFor(fixture);
-    const gone = await createContainer({ username: a.user.username, nodeId: world.w.n1.id, vmid: 4242, status: 'running' });
+    const gone = await createContainer({ username: a.user.username, nodeId: world.w.n1.id, vmid: 4242, status: 'running', managed: true });
     expect((await api(a, 'delete', `/containers/${gone.id}`).expect(200)).body).to.deep.equal(DELETED);
     expect(await models().Container.findByPk(gone.id)).to.equal(null);
     const job = (await models().Job.findOne({ where: { subjectType: 'container', subjectId: gone.id } }))!;

@@ -114,6 +114,21 @@ describe('provisioning: requesting a container', function () {
     const same = await post(alice, { hostname, osRelease: 'Debian 12', nodeId: w.n2.id }, { 'Idempotency-Key': key }).expect(202);
     expect(same.body.jobId).to.equal(first.body.jobId);
     await post(alice, { hostname: host(), osRelease: 'Debian 12' }, { 'Idempotency-Key': 'bad key with spaces' }).expect(422);
+    // Still the first answer after what it was checked against changed (the template withdrawn).
+    await models().ContainerTemplate.destroy({ where: { nodeId: w.n2.id, osRelease: 'Debian 12' } });
+    const later = await post(alice, { hostname, osRelease: 'Debian 12', nodeId: w.n2.id }, { 'Idempotency-Key': key }).expect(202);
+    expect(later.body.jobId).to.equal(first.body.jobId);
+  });
+
+  it('keeps the form and says why when "automatic" cannot ask any node for its free memory', async () => {
+    const bob = await agentFor();
+    const csrf = await csrfToken(bob.agent, '/containers/new');
+    w.s.sim.setUnreachable('reset');
+    const hostname = host();
+    const res = await bob.agent.post('/containers?init=true').type('form').send({ _csrf: csrf, hostname, osRelease: 'Debian 12', nodeId: 'auto' }).expect(502);
+    w.s.sim.setUnreachable('off');
+    expect(res.text).to.contain('No node that offers this template answered').and.to.contain(`value="${hostname}"`);
+    expect(await models().Container.count({ where: { hostname } })).to.equal(0);
   });
 
   it('counts everything a user has or has pending against the quota, and queues an over-quota request for approval', async () => {

@@ -19,7 +19,7 @@ describe('authorize: the rules of their own', () => {
     });
   }
 
-  for (const action of ['runAdminTask', 'sendTestEmail', 'seeAllOwners'] as const) {
+  for (const action of ['runAdminTask', 'sendTestEmail', 'seeAllOwners', 'operateUnmanaged'] as const) {
     it(`${action} is for administrators only`, () => {
       expect(can(admin, action)).to.equal(true);
       expect(can(alice, action)).to.equal(false);
