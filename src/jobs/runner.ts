@@ -360,7 +360,9 @@ export class JobRunner {
           await this.heartbeat.beat(this.active.size);
           this.lastBeatAt = performance.now();
           beaten = true;
-          await this.heartbeat.recoverStale();
+          const recovered = await this.heartbeat.recoverStale();
+          // A dead runner's job ended too: its requester hears of it as of any failure.
+          if (recovered.length && this.o.onFinished) void this.notifyRecovered(recovered);
           // Not awaited: it uses the main pool, and a busy pool must never hold up the next beat.
           this.adopting ??= this.adoptUnstarted()
             .catch((err) => this.setDbState(true, err as Error))
@@ -503,6 +505,17 @@ export class JobRunner {
     const deadline = this.stopping ? Math.max(5, STOP_WRITE_SECONDS - this.o.cancelGraceSeconds) * 1000 : Infinity;
     await writer.close(deadline);
     if (await this.finish(job.id, { status, exitCode, error }, deadline, log)) this.notifyFinished(job, { status, exitCode, error }, log);
+  }
+
+  /** The onFinished hook for jobs this runner marked failed because their runner died (never fails the beat). */
+  private async notifyRecovered(ids: number[]): Promise<void> {
+    try {
+      for (const job of await this.o.models.Job.findAll({ where: { id: ids, status: 'failure' } })) {
+        this.notifyFinished(job, { status: 'failure', exitCode: null, error: job.error }, this.log.child({ jobId: job.id }));
+      }
+    } catch (err) {
+      this.log.error({ err }, 'could not load the recovered jobs for their finished hook');
+    }
   }
 
   /** Runs the onFinished hook in the background: the job's slot is free and its result stands whatever it does. */

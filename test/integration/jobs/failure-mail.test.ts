@@ -10,6 +10,7 @@ import { failureMailer, mailJobFailure } from '../../../src/jobs/failure-mail.js
 import type { JobOutcome } from '../../../src/jobs/runner.js';
 import { createLogger } from '../../../src/lib/logger.js';
 import type { SendResult } from '../../../src/lib/mail/index.js';
+import { createJob, createJobRunner } from '../../factories/jobs.js';
 import { createUser } from '../../factories/users.js';
 import { testCommand } from '../../support/command.js';
 import { testConfig, testContext } from '../../support/context.js';
@@ -184,6 +185,23 @@ describe('jobs: a failed job mails its requester', function () {
     expect((await waitForJob(id, 5000)).status).to.equal('failure');
     await until('the hook error was logged', () => runnerLogs.lines.some((l) => l.msg === 'job finished hook failed' && l.jobId === id));
     await runner.close();
+  });
+
+  it('also calls the hook for a dead runner\'s job it marks failed (nobody else will)', async () => {
+    const user = await requesterWithEmail();
+    // A runner that stopped beating a minute ago, holding a running job.
+    const dead = await createJobRunner({ heartbeatAt: new Date(Date.now() - 60_000) });
+    const orphan = await createJob({ command: 'sleep 600', createdBy: user.username, status: 'running', lockedBy: dead.id, lockedAt: new Date(Date.now() - 60_000), startedAt: new Date(Date.now() - 60_000) });
+    const seen: Array<{ job: Job; outcome: JobOutcome }> = [];
+    const runner = await startRunner({ heartbeatSeconds: 1, staleSeconds: 3, onFinished: (job, outcome) => void seen.push({ job, outcome }) });
+    try {
+      await until('the orphan was recovered and reported', () => seen.some((s) => s.job.id === orphan.id));
+      const { outcome } = seen.find((s) => s.job.id === orphan.id)!;
+      expect(outcome.status).to.equal('failure');
+      expect(outcome.error).to.contain('stopped heartbeating');
+    } finally {
+      await runner.close();
+    }
   });
 
   it('job-runner.ts mails the requester of a failed job', async () => {
