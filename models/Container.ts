@@ -7,6 +7,9 @@ import type { Node } from './Node.js';
  * for an admin (provisionError says what).
  */
 export const CONTAINER_STATUSES = ['unknown', 'creating', 'running', 'stopped', 'failed', 'deleting', 'provisioning', 'pending-approval', 'error'] as const;
+
+/** A reservation not built yet: a request Berth accepted, being created or waiting for approval (not compared by the sync). */
+export const UNBUILT_CONTAINER_STATUSES: readonly string[] = ['provisioning', 'pending-approval'];
 export type ContainerStatus = (typeof CONTAINER_STATUSES)[number];
 
 /**

@@ -5,8 +5,9 @@ import type { Container } from './Container.js';
  * - submitted: within quota (or approved); its container.create job is `jobId`.
  * - pending: over quota, waiting in the admin queue; the hostname stays reserved.
  * - rejected: an admin said no (`reason` was mailed); the reservation is gone.
+ * - withdrawn: its requester took it back while it waited; the reservation is gone.
  */
-export const CONTAINER_REQUEST_STATUSES = ['submitted', 'pending', 'rejected'] as const;
+export const CONTAINER_REQUEST_STATUSES = ['submitted', 'pending', 'rejected', 'withdrawn'] as const;
 export type ContainerRequestStatus = (typeof CONTAINER_REQUEST_STATUSES)[number];
 
 /** What a user asked for when requesting a new container: the create task reads its parameters from here. */

@@ -1,5 +1,6 @@
 import { Op, type Sequelize, type Transaction, type WhereOptions } from 'sequelize';
 import type { Config } from '../../config/index.js';
+import { UNBUILT_CONTAINER_STATUSES } from '../../models/Container.js';
 import type { Models, Node } from '../../models/index.js';
 import type { ClusterResource, ProxmoxClient } from '../lib/proxmox/index.js';
 import type { Vault } from '../lib/vault.js';
@@ -138,8 +139,6 @@ async function replaceSnapshots(models: Models, machines: MachineSeen[], nodes: 
   if (machines.length) await models.MachineSnapshot.bulkCreate(machines.map(({ berthContainerId: _marker, ...g }) => ({ ...g, syncJobId, seenAt })), { transaction: t });
 }
 
-/** Statuses of a container Berth has reserved but not yet built. */
-const UNBUILT_STATUSES = ['provisioning', 'pending-approval'];
 
 /**
  * Reports what creates interrupted by a killed runner left (src/provisioning/leftovers.ts): records
@@ -176,7 +175,7 @@ async function writeDrift(models: Models, machines: MachineSeen[], nodes: Node[]
       const machine = findMachine(kind, record, name, machineMap, byVmid);
       // A container being created (or whose create was interrupted: reportInterruptedCreates) is
       // not compared: its status and addresses are the create job's to write.
-      const building = UNBUILT_STATUSES.includes(record.status as string);
+      const building = UNBUILT_CONTAINER_STATUSES.includes(record.status as string);
       const drift = building ? null : machine ? compareRecord(kind, record, name, machine) : { gone: true as const };
       const text = serialiseDrift(drift);
       if (!drift) counts.inStep++;

@@ -35,7 +35,6 @@ export const ACTION_STATES: Record<ContainerAction, readonly ContainerStatus[]> 
 /** A container being built or waiting for approval is not deleted from here (the create job or the admin queue owns it). */
 const DELETE_REFUSED: Partial<Record<ContainerStatus, string>> = {
   provisioning: 'it is still being created; wait for the create job to end',
-  'pending-approval': 'its request is waiting for an administrator',
 };
 
 /** The job statuses that mean "an operation is under way". */
@@ -198,6 +197,12 @@ export async function requestDelete(cmd: CommandContext, container: Container, o
     const refused = DELETE_REFUSED[row.status as ContainerStatus];
     if (refused) throw new ConflictError(`${row.hostname} cannot be deleted now: ${refused}.`);
     await assertIdle(cmd, row, t);
+    // A request still waiting for an admin: its requester takes it back (nothing exists on Proxmox).
+    if (row.status === 'pending-approval') {
+      await cmd.models.ContainerRequest.update({ status: 'withdrawn', decidedBy: cmd.actor.username, containerId: null }, { where: { containerId: row.id, status: 'pending' }, transaction: t });
+      await deleteRecord(cmd, containerKind, row, { transaction: t });
+      return { job: null, message: `The request for ${row.hostname} was withdrawn.` };
+    }
     if (row.nodeId === null || row.vmid === null) {
       await deleteRecord(cmd, containerKind, row, { transaction: t });
       return { job: null, message: `Container ${row.hostname} removed from Berth (it has no node or VMID, so nothing was deleted on Proxmox).` };

@@ -2,6 +2,7 @@
 // container.create job, all in one transaction. The job does the Proxmox side (create-task.ts).
 import crypto from 'node:crypto';
 import { UniqueConstraintError, type Transaction } from 'sequelize';
+import { UNBUILT_CONTAINER_STATUSES } from '../../models/Container.js';
 import type { Container, ContainerRequest, Node } from '../../models/index.js';
 import { ConflictError, NotFoundError, ValidationError } from '../lib/errors.js';
 import { enqueueJob, jobEnqueuedEvent } from '../jobs/enqueue.js';
@@ -135,7 +136,7 @@ async function pickNode(cmd: CommandContext, input: ContainerRequestInput, opts:
 }
 
 async function sameRequestOrConflict(cmd: CommandContext, existing: Container, username: string, inputHash: string, t: Transaction): Promise<ProvisionAnswer> {
-  if (existing.username === username && (existing.status === 'provisioning' || existing.status === 'pending-approval')) {
+  if (existing.username === username && UNBUILT_CONTAINER_STATUSES.includes(existing.status)) {
     const request = await cmd.models.ContainerRequest.findOne({ where: { containerId: existing.id }, transaction: t });
     if (request && (JSON.parse(request.params) as ProvisionParams).inputHash === inputHash) return answerOf(existing, request, true);
   }

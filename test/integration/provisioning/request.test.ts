@@ -147,6 +147,11 @@ describe('provisioning: requesting a container', function () {
     // The pending request holds its share: now the count is reached too.
     const full = await post(alice, { hostname: host(), osRelease: 'Debian 12', nodeId: w.n2.id, cores: 1 }).expect(422);
     expect(full.body.fields.quota).to.contain('containers: 2 used + 1 asked > 2 allowed');
+    // Withdrawn by its requester while it waits: the name and the quota share are free again.
+    await alice.agent.delete(`/containers/${row.id}`).set('Accept', 'application/json').set('X-CSRF-Token', alice.csrf).expect(200);
+    expect(await models().Container.findByPk(row.id)).to.equal(null);
+    expect(await req.reload()).to.include({ status: 'withdrawn', decidedBy: alice.user.username, containerId: null });
+    await post(alice, { hostname: row.hostname, osRelease: 'Debian 12', nodeId: w.n2.id, cores: 1 }).expect(202);
   });
 
   it('gives each request its own address from the pool and says so when the pool is exhausted', async () => {
