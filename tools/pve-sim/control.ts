@@ -26,6 +26,11 @@ const routes: Record<string, Route> = {
   'GET /_sim/logins': (sim) => sim.logins,
   'POST /_sim/fail-next-create': (sim, b) => sim.failNextCreate({ message: text(b.message), status: num(b.status) }),
   'POST /_sim/fail-next-task': (sim, b) => sim.failNextTask({ type: text(b.type), message: text(b.message) }),
+  'POST /_sim/fail-next-call': (sim, b) => {
+    const route = text(b.route);
+    if (!route || !/^(GET|POST|PUT|DELETE) \//.test(route)) throw new Error('route must be METHOD /path/{template}, e.g. GET /cluster/nextid');
+    sim.failNextCall(route, { status: num(b.status), message: text(b.message) });
+  },
   'POST /_sim/hang-tasks': (sim, b) => sim.hangTasks(b.on !== false),
   'POST /_sim/hold-task-logs': (sim, b) => sim.holdTaskLogs(b.on !== false),
   'POST /_sim/unreachable': (sim, b) => {

@@ -86,6 +86,8 @@ export async function dispatch(core: SimCore, req: IncomingMessage, res: ServerR
     if (who && info.permissions?.check) core.perms.check(who, info.permissions.check, params);
     const errors = validateParams(info.parameters, params);
     if (Object.keys(errors).length) throw paramError(errors);
+    const injected = core.faults.takeCallFailure(`${method} ${match.route.template}`);
+    if (injected) throw new SimHttpError(injected.status, injected.message);
 
     const result = handler({ core, who, params });
     record.status = 200;

@@ -19,6 +19,13 @@ export interface TaskFailure {
   message?: string;
 }
 
+export interface CallFailure {
+  /** `METHOD /path/{template}` as in the schema. */
+  route: string;
+  status: number;
+  message: string;
+}
+
 export class Faults {
   /** Consumed one by one by `POST /nodes/{node}/lxc` before it starts a task. */
   readonly createFailures: CreateFailure[] = [];
@@ -26,6 +33,12 @@ export class Faults {
   readonly deleteFailures: DeleteFailure[] = [];
   /** Consumed by the first matching task when it ends; it then fails with the message. */
   readonly taskFailures: TaskFailure[] = [];
+  /**
+   * Consumed by the next call of a route (`GET /cluster/nextid`, `GET /nodes/{node}/lxc/{vmid}/config`:
+   * the schema's path template) once it has passed authentication and permissions: it answers with the
+   * status and message instead of running, as a handler's `die` would.
+   */
+  readonly callFailures: CallFailure[] = [];
   /** While true, tasks never finish (they stay `running`) until it is switched off. */
   hangTasks = false;
   /** While true, running tasks write nothing to their log (and do not finish) until it is switched off. */
@@ -54,6 +67,12 @@ export class Faults {
     return i >= 0 ? this.taskFailures.splice(i, 1)[0] : undefined;
   }
 
+  /** Take the failure queued for `route` (`METHOD /template`), if any. */
+  takeCallFailure(route: string): CallFailure | undefined {
+    const i = this.callFailures.findIndex((f) => f.route === route);
+    return i >= 0 ? this.callFailures.splice(i, 1)[0] : undefined;
+  }
+
   /** Whether a container's DHCP lease is withheld. */
   dhcpWithheld(vmid: number): boolean {
     return this.noDhcpAll || this.noDhcpVmids.has(vmid);
@@ -64,6 +83,7 @@ export class Faults {
     this.createFailures.length = 0;
     this.deleteFailures.length = 0;
     this.taskFailures.length = 0;
+    this.callFailures.length = 0;
     this.hangTasks = false;
     this.holdTaskLogs = false;
     this.unreachable = 'off';

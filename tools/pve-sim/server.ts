@@ -157,6 +157,14 @@ export class PveSim {
   }
 
   /** Make the next `DELETE /nodes/{node}/lxc/{vmid}` fail synchronously (default 500 "can't remove CT {vmid} - protection mode enabled"). */
+  /**
+   * Make the next call of `route` (`METHOD /template`, e.g. `GET /cluster/nextid`) fail with `status`
+   * (default 500) and `message`, after authentication and parameter checks, as a handler's die would.
+   */
+  failNextCall(route: string, f: { status?: number; message?: string } = {}): void {
+    this.core.faults.callFailures.push({ route, status: f.status ?? 500, message: f.message ?? 'injected failure' });
+  }
+
   failNextDelete(f: Partial<CreateFailure> = {}): void {
     this.core.faults.deleteFailures.push({ status: f.status ?? 500, message: f.message ?? "can't remove CT {vmid} - protection mode enabled" });
   }

@@ -157,6 +157,25 @@ describe('provisioning: the container.create task', function () {
       await stale.destroy();
     });
 
+    it('Proxmox cannot give a VMID (step 2, before anything is created)', async () => {
+      await start();
+      world.s.sim.failNextCall('GET /cluster/nextid', { message: 'cluster not ready - no quorum?\n' });
+      const answer = await ask(owner, input(world.name('noquorum'), world.n1.id));
+      const job = await failedJob(answer);
+      expect(job.error).to.equal('Reserving VMID failed: cluster not ready - no quorum?');
+      expect(world.s.sim.count('POST', `/nodes/${world.n1.name}/lxc`)).to.equal(0);
+      await expectNothingLeft(world, answer);
+    });
+
+    it('the MAC cannot be read (step 5, after the container runs): it is stopped and removed', async () => {
+      await start();
+      world.s.sim.failNextCall('GET /nodes/{node}/lxc/{vmid}/config', { message: 'got timeout\n' });
+      const answer = await ask(owner, input(world.name('nomac'), world.n1.id));
+      const job = await failedJob(answer);
+      expect(job.error).to.equal('Reading the MAC address failed: got timeout');
+      await expectNothingLeft(world, answer);
+    });
+
     it('the create task fails', async () => {
       await start();
       world.s.sim.failNextTask({ type: 'vzcreate', message: 'unable to create CT - no space left on device' });

@@ -324,9 +324,23 @@ describe('pve-sim behaves like a real node on the container lifecycle', () => {
       expect((await api(s.url, 'POST', '/nodes/pve1/lxc/101/status/start')).status).to.equal(200);
     });
 
+    it('fails the next call of one route only, in the error envelope, after the parameter checks', async () => {
+      expect((await control(s.url, 'fail-next-call', { route: 'nextid' })).status).to.equal(400);
+      await control(s.url, 'fail-next-call', { route: 'GET /cluster/nextid', message: 'cluster not ready - no quorum?\n' });
+      // A call refused by the schema does not consume it.
+      expect((await api(s.url, 'GET', '/cluster/nextid?vmid=abc')).status).to.equal(400);
+      const failed = await api(s.url, 'GET', '/cluster/nextid');
+      expect([failed.status, failed.reason, failed.body.message]).to.deep.equal([500, 'cluster not ready - no quorum?', 'cluster not ready - no quorum?\n']);
+      expect((await api(s.url, 'GET', '/cluster/nextid')).status).to.equal(200);
+      s.sim.failNextCall('GET /nodes/{node}/lxc/{vmid}/config', { status: 500, message: 'got timeout\n' });
+      expect((await config(s.url, 'pve1', 100)).status).to.equal(500);
+      expect((await config(s.url, 'pve1', 100)).status).to.equal(200);
+    });
+
     it('clears every switch, timing and lock on reset', async () => {
       s.sim.failNextCreate();
       s.sim.failNextDelete();
+      s.sim.failNextCall('GET /cluster/nextid');
       s.sim.failNextTask({ type: 'vzstart' });
       s.sim.setNoDhcp(true);
       s.sim.setNoDhcp(true, 101);
@@ -338,7 +352,7 @@ describe('pve-sim behaves like a real node on the container lifecycle', () => {
       expect((await control(s.url, 'reset', {})).status).to.equal(200);
       const { faults, guests, nodes } = (await control(s.url, 'state')).body;
       expect(faults).to.deep.include({
-        createFailures: [], deleteFailures: [], taskFailures: [], hangTasks: false, holdTaskLogs: false, unreachable: 'off',
+        createFailures: [], deleteFailures: [], taskFailures: [], callFailures: [], hangTasks: false, holdTaskLogs: false, unreachable: 'off',
         noDhcpAll: false, noDhcpVmids: [], responseDelayMs: 0, authFailDelayMs: 0, offlineReason: 'No route to host', offlineDelayMs: 300,
       });
       expect(guests.find((g: { vmid: number }) => g.vmid === 101).lock).to.equal(null);
