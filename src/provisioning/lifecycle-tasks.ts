@@ -21,6 +21,8 @@ const target = {
   /** For the job's one-line description only; the task reads the record. */
   hostname: z.string().max(255).optional(),
 };
+// Proxmox's own upper bounds (its schema's), against a job row written by hand; the configured
+// limits (CONTAINER_MAX_*) and the quota are the command's, checked when the job is asked for.
 const size = (max: number) => z.number().int().positive().max(max).optional();
 
 const powerSchema = z.object(target).strict();
