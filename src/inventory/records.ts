@@ -1,8 +1,10 @@
 import { Op, UniqueConstraintError, type Model, type Transaction, type WhereOptions } from 'sequelize';
-import type { Models } from '../../models/index.js';
+import { UNBUILT_CONTAINER_STATUSES } from '../../models/Container.js';
+import type { Container, Models } from '../../models/index.js';
 import { changedFields } from '../audit/index.js';
 import { accountUsable } from '../lib/current-user.js';
 import { ConflictError, ValidationError } from '../lib/errors.js';
+import { checkExpiry } from '../provisioning/expiry.js';
 import { inTransaction, type CommandContext } from '../services/context.js';
 import { KINDS, publicName, recordName, toPublicNames, type InventoryKind, type InventoryRecord } from './kinds.js';
 import type { RecordFields } from './schema.js';
@@ -165,6 +167,7 @@ export async function updateRecord(cmd: CommandContext, kind: InventoryKind, rec
       if (current !== value) changed[k] = value;
     }
     if (!Object.keys(changed).length) return { record, changes: {} };
+    if (kind.key === 'container') checkManagedContainerEdit(cmd, record as Container, changed, options);
     await checkNode(cmd.models, changed, t);
     await assertNoClash(cmd.models, kind, { ...before, ...changed }, changed, record.id, t, options.mayView);
     await (record as Model).update(changed, { transaction: t });
@@ -172,6 +175,18 @@ export async function updateRecord(cmd: CommandContext, kind: InventoryKind, rec
     await cmd.auditor.record(cmd.actor, { action: options.action ?? `${kind.key}.update`, objectType: kind.key, objectId: record.id, objectLabel: recordName(kind, record), changes }, t);
     return { record, changes };
   });
+}
+
+/**
+ * What the edit of a container Berth made may not do: change anything while the create job (or the
+ * admin queue) still holds the row, or, for its owner, take the expiry outside the rule it was
+ * created under (src/provisioning/expiry.ts). Admins (maySetOwner) may set any expiry.
+ */
+function checkManagedContainerEdit(cmd: CommandContext, record: Container, changed: RecordFields, options: WriteOptions): void {
+  if (UNBUILT_CONTAINER_STATUSES.includes(record.status)) {
+    throw new ConflictError(`${record.hostname} is ${record.status}; it can be edited once that is over.`);
+  }
+  if (record.managed && 'expiresAt' in changed) checkExpiry(cmd.config, (changed.expiresAt as string | null) ?? null, options.maySetOwner !== false);
 }
 
 /** Deletes a record (its credentials go with it); the audit event keeps what it was. */

@@ -8,6 +8,7 @@ import { ConflictError, NotFoundError, ValidationError } from '../lib/errors.js'
 import { enqueueJob, jobEnqueuedEvent } from '../jobs/enqueue.js';
 import { inTransaction, mailerOf, type CommandContext } from '../services/context.js';
 import { allocateAddress } from './addresses.js';
+import { checkExpiry } from './expiry.js';
 import { CREATE_TASK, type ContainerRequestInput, type ProvisionParams } from './params.js';
 import { quotaFor, usageOf, overQuota, type Resources } from './quota.js';
 
@@ -30,22 +31,6 @@ export interface RequestOptions {
   chooseNode: (candidates: Node[]) => Promise<Node>;
   /** `Idempotency-Key` and the request's hash. */
   idempotency?: { key: string; hash: string };
-}
-
-/** Days from `today` (UTC) as YYYY-MM-DD. */
-export function daysFromToday(days: number, today = new Date()): string {
-  return new Date(Date.UTC(today.getUTCFullYear(), today.getUTCMonth(), today.getUTCDate() + days)).toISOString().slice(0, 10);
-}
-
-/** The expiry rule: required for non-admins, not in the past, at most CONTAINER_EXPIRY_MAX_DAYS ahead (admins excepted). */
-function checkExpiry(cmd: CommandContext, expiresAt: string | null, isAdmin: boolean): void {
-  if (!expiresAt) {
-    if (!isAdmin) throw new ValidationError('Choose an expiry date.', { expiresAt: 'Choose an expiry date.' });
-    return;
-  }
-  if (expiresAt < daysFromToday(0)) throw new ValidationError('The expiry date is in the past.', { expiresAt: 'Choose a date from today on.' });
-  const max = daysFromToday(cmd.config.CONTAINER_EXPIRY_MAX_DAYS);
-  if (!isAdmin && expiresAt > max) throw new ValidationError(`The expiry date can be at most ${max}.`, { expiresAt: `At most ${max} (${cmd.config.CONTAINER_EXPIRY_MAX_DAYS} days from today).` });
 }
 
 function hashInput(input: ContainerRequestInput): string {
@@ -82,7 +67,7 @@ export async function requestContainer(cmd: CommandContext, input: ContainerRequ
     const seen = await cmd.models.IdempotencyKey.findOne({ where: { username, idemKey: opts.idempotency.key } });
     if (seen) return replay(seen, opts.idempotency.hash);
   }
-  checkExpiry(cmd, input.expiresAt, opts.isAdmin);
+  checkExpiry(cmd.config, input.expiresAt, opts.isAdmin);
   const node = await pickNode(cmd, input, opts);
   const template = await cmd.models.ContainerTemplate.findOne({ where: { nodeId: node.id, osRelease: input.osRelease } });
   if (!template) throw new ValidationError(`${input.osRelease} is not offered on ${node.name}.`, { osRelease: `Not available on ${node.name}.` });

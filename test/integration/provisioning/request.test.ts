@@ -176,6 +176,22 @@ describe('provisioning: requesting a container', function () {
     expect((await models().Container.findByPk(res.body.containerId))!.nodeId).to.equal(expected.id);
   });
 
+  it('keeps the expiry rule on later edits by the owner, and refuses edits while the container is being built', async () => {
+    const alice = await agentFor();
+    const res = await post(alice, { hostname: host(), osRelease: 'Debian 12', nodeId: w.n2.id }).expect(202);
+    const put = (a: Awaited<ReturnType<typeof agentFor>>, body: Record<string, unknown>) => a.agent.put(`/containers/${res.body.containerId}`).set('Accept', 'application/json').set('X-CSRF-Token', a.csrf).send(body);
+    expect((await put(alice, { purpose: 'changed' }).expect(409)).body.error).to.contain('is provisioning');
+    const row = (await models().Container.findByPk(res.body.containerId))!;
+    await row.update({ status: 'running' });
+    expect((await put(alice, { expiresAt: '' }).expect(422)).body.fields.expiresAt).to.equal('Choose an expiry date.');
+    expect((await put(alice, { expiresAt: '2999-01-01' }).expect(422)).body.fields.expiresAt).to.match(/^At most /);
+    const soon = new Date(Date.now() + 10 * 86400_000).toISOString().slice(0, 10);
+    await put(alice, { expiresAt: soon }).expect(200);
+    // An admin may go further, or clear it.
+    await put(await agentFor(true), { expiresAt: '' }).expect(200);
+    expect((await row.reload()).expiresAt).to.equal(null);
+  });
+
   it('keeps POST /containers without init as the register call for scripts, and the register form for admins', async () => {
     const alice = await agentFor();
     const res = await alice.agent.post('/containers').set('Accept', 'application/json').set('X-CSRF-Token', alice.csrf).send({ hostname: host() }).expect(201);
