@@ -14,7 +14,7 @@ import { normaliseMac } from '../lib/validators.js';
 import { inTransaction, type CommandContext } from '../services/context.js';
 import { BERTH_TAG, berthDescription, markedContainerId } from './marker.js';
 import { CONTAINER_DEFAULTS, CREATE_TASK, type ProvisionParams } from './params.js';
-import { StepError, followProxmoxTask, jobRequester, loadContainer, nodeClient, proxmoxCall, proxmoxWords, stepLine, taskCommand } from './task-support.js';
+import { StepError, followProxmoxTask, isGoneFromProxmox, jobRequester, loadContainer, nodeClient, proxmoxCall, proxmoxWords, stepLine, taskCommand } from './task-support.js';
 
 const STEPS = 6;
 const STEP = {
@@ -291,7 +291,7 @@ async function removeFromProxmox(ctx: TaskContext, client: ProxmoxClient, nodeNa
     await cleanupFollow(ctx, client, progress.runningTask, false);
   }
   const config = await client.containers.config(nodeName, vmid).catch((e: unknown) => {
-    if (isProxmoxError(e) && e.code === 'not-found') return null;
+    if (isGoneFromProxmox(e)) return null;
     throw e;
   });
   if (!config) {

@@ -2,12 +2,12 @@
 // `error` saying so, then the usual delete job removes the container from Proxmox and the record.
 import type { Container, Node } from '../../models/index.js';
 import { ConflictError, NotFoundError } from '../lib/errors.js';
-import { isProxmoxError } from '../lib/proxmox/index.js';
 import { clientForNode } from '../services/nodes.js';
 import { inTransaction, type CommandContext } from '../services/context.js';
 import { findInterruptedCreates, interruptedCreateText } from './leftovers.js';
 import { requestDelete, type DeleteAnswer } from './lifecycle.js';
 import { markedContainerId } from './marker.js';
+import { isGoneFromProxmox } from './task-support.js';
 
 /**
  * Whether the container at the record's VMID is the one its create made (it carries the record's
@@ -23,7 +23,7 @@ async function ownsItsVmid(cmd: CommandContext, row: Container, node: Node): Pro
     if (config.lock === 'create') throw new ConflictError(`CT ${row.vmid} on ${node.name} is still being created; try again when that task has ended.`);
     return false;
   } catch (err) {
-    if (isProxmoxError(err) && err.code === 'not-found') return false;
+    if (isGoneFromProxmox(err)) return false;
     throw err;
   } finally {
     await client.close();

@@ -11,7 +11,7 @@ import { isProxmoxError, volumeSize, type ProxmoxClient, type ProxmoxErrorCode }
 import { inTransaction, type CommandContext } from '../services/context.js';
 import { markedContainerId } from './marker.js';
 import { LIFECYCLE_TASKS } from './params.js';
-import { followProxmoxTask, jobRequester, loadContainer, nodeClient, proxmoxWords, StepError, stepLine, taskCommand } from './task-support.js';
+import { followProxmoxTask, isGoneFromProxmox, jobRequester, loadContainer, nodeClient, proxmoxWords, StepError, stepLine, taskCommand } from './task-support.js';
 
 const GIB = 1024 ** 3;
 const MIB = 1024 ** 2;
@@ -73,7 +73,7 @@ async function checkMarker(client: ProxmoxClient, container: Container, nodeName
   try {
     description = (await client.containers.config(nodeName, vmid)).description;
   } catch (err) {
-    if (isGone(err)) return;
+    if (isGoneFromProxmox(err)) return;
     throw new StepError('Checking the container', proxmoxWords(err));
   }
   if (markedContainerId(description) !== container.id) {
@@ -207,7 +207,6 @@ registerTask({
     }),
 });
 
-const isGone = (err: unknown) => isProxmoxError(err) && err.code === 'not-found';
 
 registerTask({
   name: LIFECYCLE_TASKS.delete,
@@ -232,7 +231,7 @@ registerTask({
             ctx.stdout(`    it is ${status.status ?? 'not running'}\n`);
           }
         } catch (err) {
-          if (!isGone(err)) throw err instanceof StepError ? err : new StepError(stopping, proxmoxWords(err));
+          if (!isGoneFromProxmox(err)) throw err instanceof StepError ? err : new StepError(stopping, proxmoxWords(err));
           gone = true;
           ctx.stdout(`    ${proxmoxWords(err)}: it is already gone from Proxmox\n`);
         }
@@ -244,7 +243,7 @@ registerTask({
           try {
             upid = await client.containers.delete(node.name, vmid, { purge: true });
           } catch (err) {
-            if (!isGone(err)) throw new StepError(deleting, proxmoxWords(err));
+            if (!isGoneFromProxmox(err)) throw new StepError(deleting, proxmoxWords(err));
             ctx.stdout(`    ${proxmoxWords(err)}: it is already gone from Proxmox\n`);
           }
           if (upid) await followProxmoxTask(ctx, client, upid, deleting);

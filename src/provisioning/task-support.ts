@@ -2,7 +2,7 @@
 // the node's Proxmox client, numbered step lines, and following a Proxmox task into the job output.
 import type { Container, Node } from '../../models/index.js';
 import type { TaskContext } from '../jobs/tasks/registry.js';
-import { isProxmoxError, isTaskSuccess, type ProxmoxClient } from '../lib/proxmox/index.js';
+import { cleanProxmoxText, isProxmoxError, isTaskSuccess, type ProxmoxClient } from '../lib/proxmox/index.js';
 import { Vault } from '../lib/vault.js';
 import type { CommandContext } from '../services/context.js';
 import { clientForNode } from '../services/nodes.js';
@@ -59,8 +59,13 @@ export function stepLine(ctx: TaskContext, n: number, total: number, text: strin
 
 /** Proxmox's own words for an error (its message), or the error's message. */
 export function proxmoxWords(err: unknown): string {
-  if (isProxmoxError(err)) return err.message.replace(/\s+at \/\S+ line \d+\.?$/, '').trim();
+  if (isProxmoxError(err)) return cleanProxmoxText(err.message);
   return (err as Error)?.message ?? String(err);
+}
+
+/** Proxmox says the container is not there (its config file does not exist): already gone. */
+export function isGoneFromProxmox(err: unknown): boolean {
+  return isProxmoxError(err) && err.code === 'not-found';
 }
 
 /**

@@ -2,6 +2,7 @@ import { Router, type Request, type Response } from 'express';
 import type { Job, Models } from '../../models/index.js';
 import { isFinalJobStatus } from '../../models/Job.js';
 import { ConflictError, UpstreamError, ValidationError } from '../lib/errors.js';
+import { sleep } from '../lib/retry.js';
 import { parseInput } from '../lib/parse-input.js';
 import { flash } from '../middlewares/flash.js';
 import { access } from '../policies/access.js';
@@ -29,9 +30,12 @@ async function waitForJobEnd(models: Models, id: number, waitMs: number, gone: (
   for (;;) {
     const job = await models.Job.findByPk(id);
     if (!job || isFinalJobStatus(job.status) || Date.now() >= deadline || gone()) return job;
-    await new Promise((resolve) => setTimeout(resolve, Math.min(DELETE_POLL_MS, Math.max(0, deadline - Date.now()))));
+    await sleep(Math.min(DELETE_POLL_MS, Math.max(0, deadline - Date.now())));
   }
 }
+
+/** The policy's answer the lifecycle commands need: may this requester act on a container Berth did not create. */
+const operateOptions = (req: Request) => ({ mayOperateUnmanaged: can(req.user, 'operateUnmanaged') });
 
 /**
  * A container's power and size actions and its deletion on Proxmox, each a job: start, stop,
@@ -39,8 +43,6 @@ async function waitForJobEnd(models: Models, id: number, waitMs: number, gone: (
  * and delete (the API waits for the job up to CONTAINER_DELETE_WAIT_SECONDS). Mounted before the
  * inventory records router, which keeps the record-only delete for VMs.
  */
-/** The policy's answer the lifecycle commands need: may this requester act on a container Berth did not create. */
-const operateOptions = (req: Request) => ({ mayOperateUnmanaged: can(req.user, 'operateUnmanaged') });
 
 export function containerLifecycleRoutes(ctx: RouteContext) {
   const load = subjectLoaders(ctx.models);
