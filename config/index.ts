@@ -17,6 +17,33 @@ const bool = (fallback: boolean) =>
 const int = (fallback: number, min: number, max: number) => z.coerce.number().int().min(min).max(max).default(fallback);
 
 /**
+ * A path on the edge host as Berth writes it into nginx.conf: absolute, letters, digits and . _ / -
+ * only, no `..` segment. Shared with the domain form (src/edge/names.ts), so nothing that could carry
+ * nginx syntax (quotes, `;`, braces, `$`, spaces) reaches the config from either place.
+ */
+export const EDGE_PATH = /^(\/[A-Za-z0-9._-]+)+$/;
+export const isEdgePath = (v: string): boolean => EDGE_PATH.test(v) && !v.split('/').includes('..') && v.length <= 1024;
+/** An edge path, or '' for none. */
+const edgePath = z.string().refine((v) => v === '' || isEdgePath(v), 'must be an absolute path of letters, digits and . _ / - (no ..)');
+/** `FROM-TO`, both ports. */
+const portRange = z
+  .string()
+  .regex(/^\d{1,5}-\d{1,5}$/, 'must be a port range such as 20000-29999')
+  .transform((v) => v.split('-').map(Number) as [number, number])
+  .refine(([from, to]) => from >= 1 && to <= 65535 && from <= to, 'must be FROM-TO with 1 <= FROM <= TO <= 65535');
+/** Comma-separated ports. */
+const portList = z
+  .string()
+  .regex(/^(\d{1,5}(,\s*\d{1,5})*)?$/, 'must be a comma-separated list of ports')
+  .transform((v) => (v ? v.split(',').map((p) => Number(p.trim())) : []))
+  .refine((ports) => ports.every((p) => p >= 1 && p <= 65535), 'ports are 1-65535');
+/** Comma-separated IPv4/IPv6 addresses or CIDRs. */
+const addressList = z
+  .string()
+  .transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean))
+  .refine((list) => list.every((s) => /^[0-9a-fA-F:.]+(\/\d{1,3})?$/.test(s)), 'must be a comma-separated list of IP addresses or CIDRs');
+
+/**
  * `trust proxy` as Express understands it: false (default: the client IP is the socket's), a hop count,
  * or a comma-separated list of proxy addresses/subnets. Never plain `true`, which would trust any
  * X-Forwarded-For sent by a client.
@@ -137,6 +164,43 @@ const schema = z.object({
   /** DELETE /containers/:id waits this long for its job, then answers 202 with the job. */
   CONTAINER_DELETE_WAIT_SECONDS: int(60, 0, 3600),
   TZ: z.string().default('Asia/Kolkata'),
+  // The edge: the nginx.conf Berth renders for the reverse-proxy hosts (docs/edge.md). Paths are the
+  // edge host's; none of them may hold nginx syntax, so they are checked as plain absolute paths.
+  /** `load_module` line for Debian's dynamic stream module; `none` when nginx has it built in. */
+  EDGE_LOAD_MODULE: z.string().refine((v) => v === 'none' || isEdgePath(v), 'must be none or an absolute path of letters, digits and . _ / -').default('/usr/lib/nginx/modules/ngx_stream_module.so'),
+  EDGE_PID_FILE: edgePath.default('/run/nginx.pid'),
+  EDGE_ERROR_LOG: edgePath.default('/var/log/nginx/error.log'),
+  EDGE_ACCESS_LOG: edgePath.default('/var/log/nginx/access.log'),
+  /** nginx's temporary files (client bodies, proxied responses): a directory the edge's nginx may write. */
+  EDGE_TEMP_DIR: edgePath.default('/var/lib/nginx'),
+  /** The certificate of domains without their own, of names an admin allowed, and of tcp services with TLS. */
+  EDGE_CERTIFICATE: edgePath.default('/etc/ssl/certs/ssl-cert-snakeoil.pem'),
+  EDGE_CERTIFICATE_KEY: edgePath.default('/etc/ssl/private/ssl-cert-snakeoil.key'),
+  EDGE_HTTP_PORT: int(80, 1, 65535),
+  EDGE_HTTPS_PORT: int(443, 1, 65535),
+  EDGE_PROXY_CONNECT_TIMEOUT_SECONDS: int(5, 1, 3600),
+  EDGE_PROXY_TIMEOUT_SECONDS: int(60, 1, 86_400),
+  EDGE_CLIENT_MAX_BODY_SIZE: z.string().regex(/^\d{1,6}[kKmMgG]?$/, 'must be a size such as 10m').default('10m'),
+  EDGE_WORKER_CONNECTIONS: int(1024, 16, 1_000_000),
+  /** External ports of tcp and udp services are allocated from these ranges (or chosen inside them). */
+  EDGE_TCP_PORTS: portRange.prefault('20000-29999'),
+  EDGE_UDP_PORTS: portRange.prefault('30000-39999'),
+  /** Ports no service may take on the edge (beside EDGE_HTTP_PORT and EDGE_HTTPS_PORT). */
+  EDGE_RESERVED_PORTS: portList.prefault('22,25,53,80,443,3306,5432,8006'),
+  /** Default services of a new container: its httpPort under the default domain, and ssh on an allocated tcp port. */
+  EDGE_DEFAULT_HTTP_SERVICE: bool(true),
+  EDGE_DEFAULT_SSH_SERVICE: bool(true),
+  EDGE_SSH_INTERNAL_PORT: int(22, 1, 65535),
+  /** nginx on the Berth host, to prove each version with `nginx -t`: auto (/usr/sbin/nginx if present), none, or a path. */
+  EDGE_NGINX_BINARY: z.string().regex(/^(auto|none|\/[A-Za-z0-9._/-]+)$/, 'must be auto, none or an absolute path').default('auto'),
+  /** placeholder: nginx -t runs with a throwaway certificate; as-configured: with the paths above (Berth runs on the edge). */
+  EDGE_CHECK_CERTIFICATES: z.enum(['placeholder', 'as-configured']).default('placeholder'),
+  /** Addresses allowed to pull /nginx.conf and report without a token (IPs or CIDRs, comma-separated). */
+  EDGE_ALLOW_ADDRESSES: addressList.prefault(''),
+  /** How many versions are kept (the served and pinned ones always are). */
+  EDGE_KEEP_VERSIONS: int(200, 2, 100_000),
+  /** The job runner re-renders this often, so status changes made outside Berth's commands reach the edge (0: never). */
+  EDGE_PUBLISH_INTERVAL_SECONDS: int(30, 0, 86_400),
 });
 
 /**

@@ -1,7 +1,10 @@
 import { DataTypes, Model, type CreationOptional, type InferAttributes, type InferCreationAttributes, type Sequelize } from 'sequelize';
 
-/** read: GET/HEAD only; write: every method the owner may use. */
-export const API_TOKEN_SCOPES = ['read', 'write'] as const;
+/**
+ * read: GET/HEAD only; write: every method the owner may use; edge: only what a reverse-proxy host
+ * does (GET /nginx.conf, POST /edges/report), nothing else.
+ */
+export const API_TOKEN_SCOPES = ['read', 'write', 'edge'] as const;
 export type ApiTokenScope = (typeof API_TOKEN_SCOPES)[number];
 
 /** A named API token of a user, for scripts (`Authorization: Bearer …`). Only its HMAC is stored. */

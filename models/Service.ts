@@ -1,5 +1,6 @@
 import { DataTypes, Model, type CreationOptional, type ForeignKey, type InferAttributes, type InferCreationAttributes, type Sequelize } from 'sequelize';
 import type { Container } from './Container.js';
+import type { PublicDomain } from './PublicDomain.js';
 
 export const SERVICE_TYPES = ['http', 'tcp', 'udp'] as const;
 export type ServiceType = (typeof SERVICE_TYPES)[number];
@@ -16,6 +17,8 @@ export class Service extends Model<InferAttributes<Service>, InferCreationAttrib
   declare externalPort: number | null;
   declare tls: CreationOptional<boolean>;
   declare externalHostname: string | null;
+  /** The domain an http service's name sits under; NULL for tcp/udp and for a name an admin allowed outside every domain. */
+  declare domainId: CreationOptional<ForeignKey<PublicDomain['id']> | null>;
   declare createdAt: CreationOptional<Date>;
   declare updatedAt: CreationOptional<Date>;
 
@@ -29,6 +32,7 @@ export class Service extends Model<InferAttributes<Service>, InferCreationAttrib
         externalPort: { type: DataTypes.INTEGER, allowNull: true, validate: { min: 1, max: 65535 } },
         tls: { type: DataTypes.BOOLEAN, allowNull: false, defaultValue: false },
         externalHostname: { type: DataTypes.STRING(255), allowNull: true },
+        domainId: { type: DataTypes.INTEGER, allowNull: true },
         createdAt: DataTypes.DATE,
         updatedAt: DataTypes.DATE,
       },

@@ -21,13 +21,19 @@ import { Session } from './Session.js';
 import { User } from './User.js';
 import { UserQuota } from './UserQuota.js';
 import { VirtualMachine } from './VirtualMachine.js';
+import { PublicDomain } from './PublicDomain.js';
+import { EdgeConfigVersion } from './EdgeConfigVersion.js';
+import { EdgeState } from './EdgeState.js';
+import { Edge } from './Edge.js';
 
 export { JobRunner };
 export { Container, Job, JobOutput, Node, RateLimit, Service, Session, User };
 export type { Role } from './User.js';
+export type { ServiceType } from './Service.js';
 export { AccountRequest, ApiToken };
 export { AuditEvent, Credential, CsvImport, MachineSnapshot, ScheduledRun, VirtualMachine };
 export { ContainerRequest, ContainerTemplate, IdempotencyKey, IpPool, UserQuota };
+export { Edge, EdgeConfigVersion, EdgeState, PublicDomain };
 
 export interface Models {
   User: typeof User;
@@ -52,6 +58,10 @@ export interface Models {
   UserQuota: typeof UserQuota;
   ContainerRequest: typeof ContainerRequest;
   IdempotencyKey: typeof IdempotencyKey;
+  PublicDomain: typeof PublicDomain;
+  EdgeConfigVersion: typeof EdgeConfigVersion;
+  EdgeState: typeof EdgeState;
+  Edge: typeof Edge;
 }
 
 /**
@@ -82,6 +92,10 @@ export function initModels(sequelize: Sequelize): Models {
     UserQuota: UserQuota.initModel(sequelize),
     ContainerRequest: ContainerRequest.initModel(sequelize),
     IdempotencyKey: IdempotencyKey.initModel(sequelize),
+    PublicDomain: PublicDomain.initModel(sequelize),
+    EdgeConfigVersion: EdgeConfigVersion.initModel(sequelize),
+    EdgeState: EdgeState.initModel(sequelize),
+    Edge: Edge.initModel(sequelize),
   };
   Node.hasMany(Container, { foreignKey: 'nodeId', as: 'containers' });
   Container.belongsTo(Node, { foreignKey: 'nodeId', as: 'node' });
@@ -103,5 +117,7 @@ export function initModels(sequelize: Sequelize): Models {
   User.hasOne(UserQuota, { foreignKey: 'userId', as: 'quota', onDelete: 'CASCADE' });
   Container.hasOne(ContainerRequest, { foreignKey: 'containerId', as: 'request' });
   ContainerRequest.belongsTo(Container, { foreignKey: 'containerId', as: 'container' });
+  PublicDomain.hasMany(Service, { foreignKey: 'domainId', as: 'services' });
+  Service.belongsTo(PublicDomain, { foreignKey: 'domainId', as: 'domain' });
   return models;
 }

@@ -18,6 +18,11 @@ declare global {
 }
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+/** What an `edge`-scope token may do: what bin/berth-edge-pull does, and nothing else. */
+function isEdgeRequest(req: Request): boolean {
+  return ((req.method === 'GET' || req.method === 'HEAD') && req.path === '/nginx.conf') || (req.method === 'POST' && req.path === '/edges/report');
+}
 /** lastUsedAt is written at most this often per token, not on every request. */
 const LAST_USED_RESOLUTION_MS = 60_000;
 
@@ -53,6 +58,7 @@ export function bearerToken(models: Models, config: Config, rights?: ProxmoxRigh
       return refuse(401, 'Invalid, expired or revoked API token.');
     }
     if (token.scope === 'read' && !SAFE_METHODS.has(req.method)) return refuse(403, 'This API token is read-only.');
+    if (token.scope === 'edge' && !isEdgeRequest(req)) return refuse(403, 'This is an edge token: it may only pull /nginx.conf and POST /edges/report.');
     if (!token.lastUsedAt || now.getTime() - token.lastUsedAt.getTime() > LAST_USED_RESOLUTION_MS) {
       await token.update({ lastUsedAt: now });
     }

@@ -28,6 +28,9 @@ export const SUBJECT_KINDS = {
   containerTemplate: { label: 'template', owned: false },
   ipPool: { label: 'IP pool', owned: false },
   containerRequest: { label: 'container request', owned: false },
+  service: { label: 'service', owned: true },
+  publicDomain: { label: 'domain', owned: false },
+  edgeConfigVersion: { label: 'version', owned: false },
 } as const;
 
 export type SubjectKind = keyof typeof SUBJECT_KINDS;

@@ -1,5 +1,5 @@
 import type { Request, RequestHandler, Response } from 'express';
-import type { AccountRequest, ApiToken, Container, ContainerRequest, ContainerTemplate, Credential, CsvImport, IpPool, Job, Models, Node, User, VirtualMachine } from '../../models/index.js';
+import type { AccountRequest, ApiToken, Container, ContainerRequest, ContainerTemplate, Credential, CsvImport, EdgeConfigVersion, IpPool, Job, Models, Node, PublicDomain, Service, User, VirtualMachine } from '../../models/index.js';
 import { kindByKey } from '../inventory/kinds.js';
 import { NotFoundError } from '../lib/errors.js';
 import { authorize, SUBJECT_KINDS, type Action, type Owner, type SubjectKind } from './authorize.js';
@@ -38,6 +38,9 @@ export interface LoadedSubjects {
   containerTemplate: ContainerTemplate;
   ipPool: IpPool;
   containerRequest: ContainerRequest;
+  service: Service;
+  publicDomain: PublicDomain;
+  edgeConfigVersion: EdgeConfigVersion;
 }
 
 export type LoadMiddleware = RequestHandler & { subject: SubjectDeclaration };
@@ -114,6 +117,14 @@ export function subjectLoaders(models: Models) {
         if (!credential) throw new NotFoundError('No such credential.');
         keep(res, 'credential', credential);
       }),
+    /** A container's service: the container's owner (or an admin) manages it. */
+    service: (action: Action = 'view') =>
+      declare({ kind: 'service', action, param: 'serviceId', parent: { kind: 'container', param: 'id' } }, async (req, res) => {
+        const parent = await record(req, res, 'container', action, 'id');
+        const service = await models.Service.findOne({ where: { id: pathId(req, 'serviceId', 'service'), containerId: parent.id } });
+        if (!service) throw new NotFoundError('No such service.');
+        keep(res, 'service', service);
+      }),
     /** An uploaded CSV file awaiting its apply: the uploader's (or an admin's), and of the page's kind. */
     csvImport: (kindKey: 'container' | 'vm', action: Action = 'view') =>
       declare({ kind: 'csvImport', action, param: 'importId', parent: { kind: kindKey } }, async (req, res) => {
@@ -129,6 +140,9 @@ export function subjectLoaders(models: Models) {
     containerTemplate: simple('containerTemplate', (id) => models.ContainerTemplate.findByPk(id), () => null),
     ipPool: simple('ipPool', (id) => models.IpPool.findByPk(id), () => null),
     containerRequest: simple('containerRequest', (id) => models.ContainerRequest.findByPk(id), () => null),
+    publicDomain: simple('publicDomain', (id) => models.PublicDomain.findByPk(id), () => null),
+    // Without the body: pages that need it (view, diff) read it themselves.
+    edgeConfigVersion: simple('edgeConfigVersion', (id) => models.EdgeConfigVersion.findByPk(id, { attributes: { exclude: ['body'] } }), () => null),
   };
 }
 

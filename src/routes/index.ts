@@ -24,6 +24,9 @@ import { provisioningSettingsRoutes } from './provisioning-settings.js';
 import { containerRequestRoutes } from './container-requests.js';
 import { containerLifecycleRoutes } from './containers-lifecycle.js';
 import { containerCreateRoutes } from './containers-create.js';
+import { serviceRoutes } from './services.js';
+import { domainRoutes } from './domains.js';
+import { edgeRoutes } from './edge.js';
 
 /**
  * The route table: one router per resource (the key is its file, src/routes/<key>.ts), each defining
@@ -50,6 +53,9 @@ const ROUTERS = {
   'container-requests': containerRequestRoutes,
   'containers-create': containerCreateRoutes,
   'containers-lifecycle': containerLifecycleRoutes,
+  services: serviceRoutes,
+  domains: domainRoutes,
+  edge: edgeRoutes,
   'inventory-import': inventoryImportRoutes,
   'inventory-list': inventoryListRoutes,
   credentials: credentialRoutes,

@@ -7,6 +7,8 @@ import { createUser } from '../factories/users.js';
 import { testContext } from './context.js';
 import { createRecordWithCredential } from '../factories/credentials.js';
 import { createContainer, createNode, createVm, randomIp, randomMac, uniqueVmid } from '../factories/inventory.js';
+import { serviceAuditCases } from './audit-cases-services.js';
+import { edgeAuditCases } from './audit-cases-edge.js';
 
 /**
  * How the audit-coverage test (test/integration/audit/coverage.test.ts) exercises every state-changing
@@ -108,6 +110,10 @@ export const auditCases: Record<string, AuditEntry> = {
   ...provisioningSettingsCases(),
   // The container request queue (src/routes/container-requests.ts).
   ...containerRequestCases(),
+  // Services and public domains (src/routes/services.ts, src/routes/domains.ts).
+  ...serviceAuditCases(),
+  // The edge: versions, pins, reports (src/routes/edge.ts).
+  ...edgeAuditCases(),
   // CSV import (src/routes/inventory-import.ts): the upload and its apply are audited as csv-import.*.
   ...Object.fromEntries(
     (['container', 'vm'] as const).flatMap((kind) => {

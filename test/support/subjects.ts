@@ -54,6 +54,20 @@ export const subjectBuilders: Record<SubjectKind, (owner: User, declared: Subjec
     const row = await testContext().db.models.ContainerRequest.create({ containerId: container.id, hostname: container.hostname, username: owner.username, params: '{}', status: 'pending', overage: null, decidedBy: null, reason: null, jobId: null });
     return { [d.param]: row.id };
   },
+  service: async (owner, d) => {
+    const container = await createContainer({ username: owner.username });
+    const row = await testContext().db.models.Service.create({ containerId: container.id, type: 'tcp', internalPort: 22, externalPort: null, externalHostname: null });
+    return { [d.parent!.param ?? 'id']: container.id, [d.param]: row.id };
+  },
+  publicDomain: async (_owner, d) => {
+    const row = await testContext().db.models.PublicDomain.create({ name: `matrix-${crypto.randomBytes(4).toString('hex')}.example.net`, certificatePath: null, keyPath: null });
+    return { [d.param]: row.id };
+  },
+  edgeConfigVersion: async (_owner, d) => {
+    const body = `# matrix ${crypto.randomBytes(4).toString('hex')}\n`;
+    const row = await testContext().db.models.EdgeConfigVersion.create({ body, sha256: crypto.createHash('sha256').update(body).digest('hex'), status: 'published' });
+    return { [d.param]: row.id };
+  },
 };
 
 /**

@@ -1,0 +1,8 @@
+import { Router } from 'express';
+import type { RouteContext } from './context.js';
+
+/** Stub: filled in by issue 14. */
+export function serviceRoutes(_ctx: RouteContext) {
+  const router = Router();
+  return router;
+}
