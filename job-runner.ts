@@ -9,6 +9,7 @@ import { JobRunner, runnerOptionsFromConfig } from './src/jobs/runner.js';
 import { SyncScheduler } from './src/jobs/scheduler.js';
 import { failureMailer } from './src/jobs/failure-mail.js';
 import { Auditor } from './src/audit/index.js';
+import { EdgeRepublisher } from './src/edge/republish.js';
 
 const config = loadConfigOrExit();
 const logger = createLogger(config.LOG_LEVEL).child({ component: 'job-runner' });
@@ -25,6 +26,9 @@ try {
   // The inventory sync schedule (SYNC_INTERVAL_MINUTES, 0 = off): every runner checks, one wins each slot.
   const scheduler = new SyncScheduler({ models: db.models, sequelize: db.sequelize, auditor, logger, intervalMinutes: config.SYNC_INTERVAL_MINUTES });
   scheduler.start();
+  // The edge config re-rendered every EDGE_PUBLISH_INTERVAL_SECONDS (0 = off): status changes made outside Berth reach the edges.
+  const republisher = new EdgeRepublisher({ models: db.models, sequelize: db.sequelize, config, logger, actor: { username: null } }, config.EDGE_PUBLISH_INTERVAL_SECONDS);
+  republisher.start();
 
   let stopping = false;
   const stop = async (signal: string) => {
@@ -38,6 +42,7 @@ try {
     }, 40_000).unref();
     try {
       await scheduler.stop();
+      await republisher.stop();
       await runner.stop(signal);
       await auditor.close();
       await db.close();

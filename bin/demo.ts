@@ -5,7 +5,7 @@
 // environment. The children's JSON logs go to data/demo/logs/; only warnings and errors are shown.
 // It runs from the TypeScript sources only: tsconfig.build.json leaves it out of dist/, since it
 // imports the simulator (tools/pve-sim/), which must not ship.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
@@ -13,7 +13,7 @@ import path from 'node:path';
 import readline from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { loadDemoSettings } from '../config/demo.js';
-import { loadConfig, type Config } from '../config/index.js';
+import { isEdgePath, loadConfig, type Config } from '../config/index.js';
 import { Auditor } from '../src/audit/index.js';
 import { formatMail, startMailCatcher } from '../src/dev/mail-catcher.js';
 import { importMachine } from '../src/inventory/drift-actions.js';
@@ -28,6 +28,9 @@ import { Vault } from '../src/lib/vault.js';
 import { parseInput } from '../src/lib/parse-input.js';
 import { loadSeedFile, startPveSim, type Seed } from '../tools/pve-sim/index.js';
 import { addCredential } from '../src/services/credentials.js';
+import { createApiToken } from '../src/services/apiTokens.js';
+import { createDomain, setDefaultDomain } from '../src/edge/domains.js';
+import { createService, type ServiceInput } from '../src/edge/services.js';
 import { createAdmin } from '../src/services/createAdmin.js';
 import { createNode, updateNode } from '../src/services/nodes.js';
 import { addTemplates, createPool, discoverTemplates } from '../src/provisioning/settings.js';
@@ -58,6 +61,16 @@ const PLAN: Record<number, { owner: string; expiresInDays: number; tags: string;
     credential: { label: 'Local administrator', username: 'Administrator' },
   },
   201: { owner: 'admin', expiresInDays: -40, tags: 'legacy', purpose: 'Old app server, to be retired', environment: 'production' },
+};
+
+/** The demo's public domain, and the services it registers on imported containers (by VMID) so the edge config has something in it. */
+const DEMO_DOMAIN = 'demo.berth.test';
+const SERVICES: Record<number, ServiceInput[]> = {
+  100: [
+    { type: 'http', internalPort: 80, externalHostname: `web01.${DEMO_DOMAIN}` },
+    { type: 'tcp', internalPort: 22 },
+  ],
+  102: [{ type: 'tcp', internalPort: 5432, tls: true }],
 };
 
 const ADMIN = 'admin';
@@ -91,6 +104,7 @@ const env: Record<string, string | undefined> = {
   // /health/ready then also waits for the job runner's first heartbeat.
   READY_REQUIRES_RUNNER: 'true',
 };
+Object.assign(env, edgeSettings(env));
 const config = loadConfig({ env, dotenv: true });
 const setup = await prepareData(config, seed);
 
@@ -139,6 +153,45 @@ async function shutdown(code: number): Promise<void> {
   process.exit(code);
 }
 
+/**
+ * The demo's edge: a prefix for a local nginx (its own pid file, logs, temporary files and a
+ * self-signed certificate, made with openssl once), and the EDGE_* settings that make Berth render
+ * for it, with ports above 1024 so no root is needed. Berth writes these paths into nginx.conf, so
+ * they must pass its path rule: a data directory whose path has spaces gets a prefix under /tmp.
+ */
+function edgeSettings(childEnv: Record<string, string | undefined>): Record<string, string> {
+  const inData = path.join(dataDir, 'edge');
+  const dir = isEdgePath(inData) ? inData : path.join('/tmp', `berth-demo-edge-${process.getuid?.() ?? 0}`);
+  fs.mkdirSync(path.join(dir, 'conf'), { recursive: true, mode: 0o700 });
+  fs.mkdirSync(path.join(dir, 'temp'), { recursive: true });
+  const certificate = path.join(dir, 'edge.pem');
+  const key = path.join(dir, 'edge.key');
+  if (!fs.existsSync(certificate)) {
+    try {
+      execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '3650', '-subj', `/CN=*.${DEMO_DOMAIN}`, '-keyout', key, '-out', certificate], { stdio: 'ignore' });
+    } catch {
+      console.error('openssl is not installed: the demo edge has no certificate, so a local nginx will refuse its config.');
+    }
+  }
+  // What a local nginx starts with, before the first pull replaces it.
+  const bootstrap = path.join(dir, 'conf', 'nginx.conf');
+  if (!fs.existsSync(bootstrap)) fs.writeFileSync(bootstrap, `pid ${dir}/nginx.pid;\nerror_log ${dir}/error.log;\nevents {}\n`);
+  const streamModule = '/usr/lib/nginx/modules/ngx_stream_module.so';
+  return {
+    EDGE_PID_FILE: path.join(dir, 'nginx.pid'),
+    EDGE_ERROR_LOG: path.join(dir, 'error.log'),
+    EDGE_ACCESS_LOG: path.join(dir, 'access.log'),
+    EDGE_TEMP_DIR: path.join(dir, 'temp'),
+    EDGE_CERTIFICATE: certificate,
+    EDGE_CERTIFICATE_KEY: key,
+    EDGE_LOAD_MODULE: childEnv.EDGE_LOAD_MODULE ?? (fs.existsSync(streamModule) ? streamModule : 'none'),
+    EDGE_HTTP_PORT: childEnv.EDGE_HTTP_PORT ?? '18080',
+    EDGE_HTTPS_PORT: childEnv.EDGE_HTTPS_PORT ?? '18443',
+    EDGE_TCP_PORTS: childEnv.EDGE_TCP_PORTS ?? '21000-21999',
+    EDGE_UDP_PORTS: childEnv.EDGE_UDP_PORTS ?? '31000-31999',
+  };
+}
+
 /** A free TCP port on `host` (PORT=0): chosen before the server starts, so the URL in mails is right. */
 function freePort(host: string): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -156,7 +209,7 @@ function freePort(host: string): Promise<number> {
  * local admin, the simulator's nodes with its API token, and the simulator's machines imported into
  * the inventory through the same commands as the drift page, the record form and the vault.
  */
-async function prepareData(config: Config, seed: Seed): Promise<{ adminPassword: string | null; inventory: string }> {
+async function prepareData(config: Config, seed: Seed): Promise<{ adminPassword: string | null; inventory: string; edge: string }> {
   const logger = createLogger('warn');
   const db = await openDatabase(config);
   const auditor = Auditor.fromConfig(config, db.models, logger, 'audit-cli.log');
@@ -216,9 +269,41 @@ async function prepareData(config: Config, seed: Seed): Promise<{ adminPassword:
         console.error(`Could not import ${snap.kind} ${snap.vmid} (${snap.name ?? 'unnamed'}): ${(err as Error).message}`);
       }
     }
+    // The edge: a default domain users may claim names under, services on two containers (through
+    // the same commands as the container page), an edge token kept in the edge's folder, and the
+    // settings file bin/berth-edge-pull reads.
+    if (!(await db.models.PublicDomain.findOne({ where: { name: DEMO_DOMAIN } }))) {
+      const { domain } = await createDomain(cmd, { name: DEMO_DOMAIN, certificatePath: null, keyPath: null, userClaimable: true });
+      await setDefaultDomain(cmd, domain);
+    }
+    for (const [vmid, services] of Object.entries(SERVICES)) {
+      const container = await db.models.Container.findOne({ where: { vmid: Number(vmid) } });
+      if (!container || (await db.models.Service.count({ where: { containerId: container.id } }))) continue;
+      for (const input of services) await createService(cmd, container, input, { anyName: true });
+    }
+    const edgeDir = path.dirname(config.EDGE_PID_FILE);
+    const tokenFile = path.join(edgeDir, 'edge-token');
+    if (!fs.existsSync(tokenFile)) {
+      const admin = (await db.models.User.findOne({ where: { username: ADMIN } }))!;
+      const { token } = await createApiToken(cmd, { userId: admin.id, name: 'demo edge', scope: 'edge' });
+      fs.writeFileSync(tokenFile, `${token}\n`, { mode: 0o600 });
+    }
+    const nginx = ['/usr/sbin/nginx', '/usr/local/sbin/nginx'].find((f) => fs.existsSync(f)) ?? 'nginx';
+    const envFile = path.join(edgeDir, 'berth-edge.env');
+    fs.writeFileSync(
+      envFile,
+      [`BERTH_URL=${config.publicUrl}`, `BERTH_EDGE_TOKEN_FILE=${tokenFile}`, 'EDGE_NAME=demo-edge', `NGINX_CONF=${path.join(edgeDir, 'conf', 'nginx.conf')}`, `NGINX_BIN=${nginx}`, `NGINX_PREFIX=${edgeDir}/`, `STATE_DIR=${path.join(edgeDir, 'state')}`, ''].join('\n'),
+      { mode: 0o600 },
+    );
+    const edge = [
+      `Edge: ${await db.models.Service.count()} services, ${config.publicUrl}/nginx.conf for edge tokens (admin page ${config.publicUrl}/admin/edge).`,
+      `  A local nginx on ports ${config.EDGE_HTTP_PORT}/${config.EDGE_HTTPS_PORT} runs it, as a reverse-proxy host's cron would:`,
+      `    ${nginx} -p ${edgeDir}/ -c ${path.join(edgeDir, 'conf', 'nginx.conf')}      # start it once`,
+      `    bin/berth-edge-pull -c ${envFile} -v      # fetch, nginx -t, swap, reload, report (docs/edge.md)`,
+    ].join('\n');
     const counts = await Promise.all(KINDS.map(async (k) => `${await k.model(db.models).count()} ${k.plural}`));
     const inventory = `${counts.join(', ')} in the inventory${imported ? ` (${imported} imported from the simulator just now)` : ''}; last sync saw ${report.machines} machines`;
-    return { adminPassword, inventory };
+    return { adminPassword, inventory, edge };
   } finally {
     await auditor.close();
     await db.close();
@@ -284,6 +369,7 @@ function printBanner(): void {
       `Inventory: ${setup.inventory}.`,
       `Self-service: log in as alice@pve and open ${berthUrl}/containers/new to create a container (templates and`,
       `  an IP pool on ${seed.nodes[0].name} are set up; admins change them at ${berthUrl}/admin/templates).`,
+      setup.edge,
       `Mail: Berth sends to the demo's catcher (smtp://${mail.host}:${mail.port}); every mail is printed here`,
       `  and saved in ${mail.dir}. Try ${berthUrl}/register, approve it at ${berthUrl}/account-requests,`,
       '  then follow the set-password link printed here.',

@@ -61,7 +61,10 @@ export function createApp(deps: AppDeps): BerthApp {
   const isRouted = (req: Request) => routes.some((r) => r.method === req.method && r.match(req.path));
   // Bearer-token requests need no CSRF token: a browser cannot add that header cross-site.
   app.use(csvUpload);
-  app.use(csrfProtection((req) => !isRouted(req) || (isBearerRequest(req) && req.apiToken !== undefined)));
+  // An edge's report authenticates by token or by address, never by the session; without a token it
+  // must carry X-Berth-Edge, a header a cross-site form cannot send (bin/berth-edge-pull always does).
+  const isEdgeReport = (req: Request) => req.method === 'POST' && req.path === '/edges/report' && req.get('x-berth-edge') !== undefined;
+  app.use(csrfProtection((req) => !isRouted(req) || (isBearerRequest(req) && req.apiToken !== undefined) || isEdgeReport(req)));
 
   mountRoutes(app, { ...deps, auditor, vault, publicLimit: publicRateLimit(config, models) });
 

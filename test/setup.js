@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 // The test suite's system requirements, checked (and on Debian, installed) before `npm test` runs
-// anything: headless Chromium for page tests, nginx with its stream module for edge-config tests, and
-// the openssl CLI for TLS fixtures. As root on Debian/Ubuntu it installs what is missing with apt-get;
-// elsewhere it prints the one command that does, and stops before any test runs.
+// anything: headless Chromium for page tests, nginx with its stream module for edge-config tests,
+// shellcheck for bin/berth-edge-pull (the edge hosts' POSIX sh script), and the openssl CLI for TLS
+// fixtures. As root on Debian/Ubuntu it installs what is missing with apt-get; elsewhere it prints the
+// one command that does, and stops before any test runs.
 // The browser is found through BERTH_CHROMIUM (a path), else the usual install paths: the page tests
 // (test/support/browser.ts) ask findChromium() below, so both agree.
 import { spawnSync } from 'node:child_process';
@@ -49,6 +50,7 @@ export function missingRequirements(env = process.env) {
   }
   if (!nginxBinary()) missing.push({ pkg: 'nginx-light', why: 'nginx -t for the edge configuration tests' });
   if (!streamModule()) missing.push({ pkg: 'libnginx-mod-stream', why: "nginx's stream module (tcp/udp services)" });
+  if (!onPath('shellcheck')) missing.push({ pkg: 'shellcheck', why: 'lint of bin/berth-edge-pull (POSIX sh on the edge hosts)' });
   if (!onPath('openssl')) missing.push({ pkg: 'openssl', why: 'TLS certificates for the Proxmox and SMTP tests' });
   return missing;
 }

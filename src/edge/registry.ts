@@ -41,6 +41,8 @@ export interface EdgeSite {
   proxyTimeoutSeconds: number;
   clientMaxBodySize: string;
   workerConnections: number;
+  /** The nginx -t placeholder pair (src/edge/nginx-check.ts): when set, used for every certificate in the config. */
+  certificateOverride?: { certificate: string; key: string };
 }
 
 /** The edge host's site as configured (EDGE_* settings). */

@@ -6,6 +6,7 @@ import { accountUsable } from '../lib/current-user.js';
 import { ConflictError, ValidationError } from '../lib/errors.js';
 import { checkExpiry } from '../provisioning/expiry.js';
 import { inTransaction, type CommandContext } from '../services/context.js';
+import { publishOnCommit } from '../edge/publish.js';
 import { KINDS, publicName, recordName, toPublicNames, type InventoryKind, type InventoryRecord } from './kinds.js';
 import type { RecordFields } from './schema.js';
 
@@ -171,6 +172,10 @@ export async function updateRecord(cmd: CommandContext, kind: InventoryKind, rec
     await checkNode(cmd.models, changed, t);
     await assertNoClash(cmd.models, kind, { ...before, ...changed }, changed, record.id, t, options.mayView);
     await (record as Model).update(changed, { transaction: t });
+    // What the edge config says of a container's services: its name, state and address.
+    if (kind.key === 'container' && EDGE_FIELDS.some((f) => f in changed)) {
+      await publishOnCommit(cmd, t, record.id, { reason: `container ${recordName(kind, record)} changed (${EDGE_FIELDS.filter((f) => f in changed).join(', ')})` });
+    }
     const changes = auditedChanges(kind, before, record.get());
     await cmd.auditor.record(cmd.actor, { action: options.action ?? `${kind.key}.update`, objectType: kind.key, objectId: record.id, objectLabel: recordName(kind, record), changes }, t);
     return { record, changes };
@@ -189,11 +194,16 @@ function checkManagedContainerEdit(cmd: CommandContext, record: Container, chang
   if (record.managed && 'expiresAt' in changed) checkExpiry(cmd.config, (changed.expiresAt as string | null) ?? null, options.maySetOwner !== false);
 }
 
+/** The container fields the edge config shows (src/edge/render.ts): a change to one re-publishes it. */
+const EDGE_FIELDS = ['hostname', 'status', 'ipv4Address'];
+
 /** Deletes a record (its credentials go with it); the audit event keeps what it was. */
 export async function deleteRecord(cmd: CommandContext, kind: InventoryKind, record: InventoryRecord, options: WriteOptions = {}): Promise<void> {
   await writing(cmd, kind, options, async (t) => {
     const before = record.get() as RecordFields;
     await cmd.models.Credential.destroy({ where: { [kind.credentialKey]: record.id }, transaction: t });
+    // Its services go with it, and leave the edge config after the commit.
+    if (kind.key === 'container') await publishOnCommit(cmd, t, record.id, { reason: `container ${recordName(kind, record)} deleted` });
     if (kind.key === 'container') await cmd.models.Service.destroy({ where: { containerId: record.id }, transaction: t });
     await record.destroy({ transaction: t });
     await cmd.auditor.record(cmd.actor, { action: `${kind.key}.delete`, objectType: kind.key, objectId: record.id, objectLabel: recordName(kind, record), changes: auditedChanges(kind, before, null) }, t);

@@ -52,7 +52,7 @@ export interface Subject {
  * their own. `seeAllOwners` is seeing every owner's records at once: the whole inventory list, its
  * owner filters and bulk edit.
  */
-export type Action = 'view' | 'change' | 'setOwner' | 'disable' | 'demote' | 'runAdminTask' | 'sendTestEmail' | 'seeAllOwners' | 'operateUnmanaged';
+export type Action = 'view' | 'change' | 'setOwner' | 'disable' | 'demote' | 'runAdminTask' | 'sendTestEmail' | 'seeAllOwners' | 'operateUnmanaged' | 'createEdgeToken';
 
 /** The owner-or-admin rule. */
 function ownerOrAdmin(requester: Requester, owner: Owner): boolean {
@@ -86,6 +86,7 @@ function decide(requester: Requester | undefined, action: Action, subject: Subje
     case 'sendTestEmail':
     case 'seeAllOwners':
     case 'operateUnmanaged': // acting on Proxmox for a container Berth did not create: its node and VMID are what someone typed
+    case 'createEdgeToken': // an edge token reads the whole edge config: every public name and container address
 
       return requester.isAdmin ? 'allow' : { forbid: 'Administrators only.' };
   }

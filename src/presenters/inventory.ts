@@ -1,4 +1,4 @@
-import type { Container, Service } from '../../models/index.js';
+import type { Container } from '../../models/index.js';
 import { parseDrift } from '../inventory/drift.js';
 import { attributeName, recordName, recordVmid, type InventoryKind, type InventoryRecord } from '../inventory/kinds.js';
 import { tagList } from '../lib/validators.js';
@@ -83,11 +83,6 @@ export function presentRecord(kind: InventoryKind, record: InventoryRecord, now 
 }
 
 export type PresentedRecord = ReturnType<typeof presentRecord>;
-
-/** A service row on a container's page. */
-export function presentService(s: Service) {
-  return { id: s.id, type: s.type, internalPort: s.internalPort, externalPort: s.externalPort, externalHostname: s.externalHostname, tls: s.tls };
-}
 
 /**
  * The edit form's starting values: every editable column as the text a form field holds ('' for

@@ -7,6 +7,8 @@
 import { UniqueConstraintError } from 'sequelize';
 import { z } from 'zod';
 import type { Container, ContainerRequest, Node } from '../../models/index.js';
+import { registerDefaultServices } from '../edge/default-services.js';
+import { publishEdgeConfig } from '../edge/publish.js';
 import { registerTask, type TaskContext } from '../jobs/tasks/registry.js';
 import { isProxmoxError, isTaskSuccess, type ProxmoxClient } from '../lib/proxmox/index.js';
 import { sleep } from '../lib/retry.js';
@@ -133,7 +135,7 @@ async function build(ctx: TaskContext, cmd: CommandContext, client: ProxmoxClien
   }
   ctx.stdout(`    ${ip}\n`);
 
-  await inTransaction(cmd, async (t) => {
+  const serviceLines = await inTransaction(cmd, async (t) => {
     await container.update({ vmid, macAddress: mac, ipv4Address: ip, status: 'running', provisionError: null }, { transaction: t });
     await cmd.auditor.record(cmd.actor, {
       action: 'container.create',
@@ -145,9 +147,25 @@ async function build(ctx: TaskContext, cmd: CommandContext, client: ProxmoxClien
         status: { before: 'provisioning', after: 'running' },
       },
     }, t);
-    // The default services of a new container are registered here once the services issue exists.
+    // The default services commit with the row that says the container runs (audited service.create).
+    return registerDefaultServices(cmd, container, t);
   });
   ctx.stdout(`${container.hostname} is running as CT ${vmid} on ${node.name} at ${ip}\n`);
+  for (const line of serviceLines) ctx.stdout(`${line}\n`);
+  await publishAfterCreate(ctx, cmd, container.hostname);
+}
+
+/**
+ * Publishes the edge config once the container runs with its address and services. The container is
+ * built by then, so a fault here does not fail the job: it says so, and the periodic publish
+ * (EDGE_PUBLISH_INTERVAL_SECONDS) catches up.
+ */
+async function publishAfterCreate(ctx: TaskContext, cmd: CommandContext, hostname: string): Promise<void> {
+  try {
+    await publishEdgeConfig(cmd, { reason: `container ${hostname} created` });
+  } catch (err) {
+    ctx.stderr(`The edge config was not published: ${(err as Error).message}\n`);
+  }
 }
 
 /**

@@ -4,6 +4,7 @@
 import { z } from 'zod';
 import { CONTAINER_STATUSES, type ContainerStatus } from '../../models/Container.js';
 import type { Container, Node } from '../../models/index.js';
+import { publishOnCommit } from '../edge/publish.js';
 import { containerKind } from '../inventory/kinds.js';
 import { deleteRecord } from '../inventory/records.js';
 import { registerTask, type TaskContext } from '../jobs/tasks/registry.js';
@@ -110,6 +111,8 @@ async function recordChange(cmd: CommandContext, container: Container, action: s
     }
     if (Object.keys(changes).length) await container.update(values, { transaction: t });
     await cmd.auditor.record(cmd.actor, { action, objectType: 'container', objectId: container.id, objectLabel: container.hostname, changes }, t);
+    // A started or stopped container's services enter or leave the edge config.
+    if (changes.status) await publishOnCommit(cmd, t, container.id, { reason: `container ${container.hostname} is now ${String(values.status)} (${action})` });
   });
 }
 
@@ -267,6 +270,7 @@ async function restoreStatus(cmd: CommandContext, containerId: number, status: C
   if (!record || record.status !== 'deleting') return;
   await inTransaction(cmd, async (t) => {
     await record.update({ status }, { transaction: t });
+    await publishOnCommit(cmd, t, record.id, { reason: `container ${record.hostname} is ${status} again (its delete failed)` });
     await cmd.auditor.record(cmd.actor, {
       action: 'container.delete-failed',
       objectType: 'container',

@@ -10,7 +10,8 @@ import { can, mayViewRecord } from '../policies/authorize.js';
 import { loaded, subjectLoaders, type SubjectLoaders } from '../policies/subjects.js';
 import { presentAuditEvent } from '../presenters/audit.js';
 import { listCredentials } from '../presenters/credential.js';
-import { formValues, presentRecord, presentService, submittedValues } from '../presenters/inventory.js';
+import { formValues, presentRecord, submittedValues } from '../presenters/inventory.js';
+import { presentServices } from '../presenters/services.js';
 import { presentJob } from '../presenters/job.js';
 import { commandContext } from './command.js';
 import { provisionHandler } from './containers-create.js';
@@ -70,7 +71,7 @@ function mountKind(router: Router, ctx: RouteContext, load: SubjectLoaders, kind
       listCredentials(models, kind, record.id),
       auditHistory(models, kind.key, record.id),
     ]);
-    return { record: presentRecord(kind, record, new Date(), can(req.user, 'operateUnmanaged')), services: services.map(presentService), jobs: jobs.map(presentJob), credentials, history: events.map(presentAuditEvent) };
+    return { record: presentRecord(kind, record, new Date(), can(req.user, 'operateUnmanaged')), services: await presentServices(models, services), jobs: jobs.map(presentJob), credentials, history: events.map(presentAuditEvent) };
   }
 
   /** The detail page, with a refused transfer or delete shown in its form. */

@@ -1,7 +1,8 @@
 import { Router, type Request, type Response } from 'express';
+import { ValidationError } from '../lib/errors.js';
 import { parseInput } from '../lib/parse-input.js';
 import { access, sessionOnly } from '../policies/access.js';
-import { scope } from '../policies/authorize.js';
+import { can, scope } from '../policies/authorize.js';
 import { loaded, subjectLoaders } from '../policies/subjects.js';
 import { presentApiToken } from '../presenters/user.js';
 import { createApiToken, revokeApiToken } from '../services/apiTokens.js';
@@ -29,6 +30,11 @@ export function tokenRoutes(ctx: RouteContext) {
 
   async function create(req: Request, res: Response) {
     const input = parseInput(createTokenInput, req.body);
+    // An edge token pulls the config that names every container's address: an administrator's
+    // decision, and the edge serves only edge tokens whose owner is an administrator.
+    if (input.scope === 'edge' && !can(req.user, 'createEdgeToken')) {
+      throw new ValidationError('Only administrators may create edge tokens.', { scope: 'Only administrators may create edge tokens.' });
+    }
     const { token, row } = await createApiToken(commandContext(ctx, req), { ...input, userId: req.user!.id });
     req.log.info({ apiTokenId: row.id }, 'api token created');
     res.setHeader('Cache-Control', 'no-store');

@@ -77,4 +77,7 @@ export const subjectBuilders: Record<SubjectKind, (owner: User, declared: Subjec
 export const allowedStatusOverrides: Record<string, number[]> = {
   'GET /set-password': [404],
   'POST /set-password': [404],
+  // The edge's routes take an edge token or an allow-listed address, never a session: 401/403 for everyone here.
+  'GET /nginx.conf': [401, 403],
+  'POST /edges/report': [401, 403],
 };
