@@ -279,7 +279,7 @@ async function prepareData(config: Config, seed: Seed): Promise<{ adminPassword:
     for (const [vmid, services] of Object.entries(SERVICES)) {
       const container = await db.models.Container.findOne({ where: { vmid: Number(vmid) } });
       if (!container || (await db.models.Service.count({ where: { containerId: container.id } }))) continue;
-      for (const input of services) await createService(cmd, container, input, { anyName: true });
+      for (const input of services) await createService(cmd, container, input, { anyName: true, anyContainer: true });
     }
     const edgeDir = path.dirname(config.EDGE_PID_FILE);
     const tokenFile = path.join(edgeDir, 'edge-token');
@@ -300,6 +300,7 @@ async function prepareData(config: Config, seed: Seed): Promise<{ adminPassword:
       `  A local nginx on ports ${config.EDGE_HTTP_PORT}/${config.EDGE_HTTPS_PORT} runs it, as a reverse-proxy host's cron would:`,
       `    ${nginx} -p ${edgeDir}/ -c ${path.join(edgeDir, 'conf', 'nginx.conf')}      # start it once`,
       `    bin/berth-edge-pull -c ${envFile} -v      # fetch, nginx -t, swap, reload, report (docs/edge.md)`,
+      `  Edge token (scope edge, also in ${tokenFile}): ${fs.readFileSync(tokenFile, 'utf8').trim()}`,
     ].join('\n');
     const counts = await Promise.all(KINDS.map(async (k) => `${await k.model(db.models).count()} ${k.plural}`));
     const inventory = `${counts.join(', ')} in the inventory${imported ? ` (${imported} imported from the simulator just now)` : ''}; last sync saw ${report.machines} machines`;

@@ -1,4 +1,5 @@
 import crypto from 'node:crypto';
+import net from 'node:net';
 import path from 'node:path';
 import dotenv from 'dotenv';
 import { z } from 'zod';
@@ -30,18 +31,27 @@ const portRange = z
   .string()
   .regex(/^\d{1,5}-\d{1,5}$/, 'must be a port range such as 20000-29999')
   .transform((v) => v.split('-').map(Number) as [number, number])
-  .refine(([from, to]) => from >= 1 && to <= 65535 && from <= to, 'must be FROM-TO with 1 <= FROM <= TO <= 65535');
+  // Not below 1024: Berth proves each version with nginx -t, which binds every port and, run as an
+  // ordinary user, may not bind those.
+  .refine(([from, to]) => from >= 1024 && to <= 65535 && from <= to, 'must be FROM-TO with 1024 <= FROM <= TO <= 65535');
 /** Comma-separated ports. */
 const portList = z
   .string()
   .regex(/^(\d{1,5}(,\s*\d{1,5})*)?$/, 'must be a comma-separated list of ports')
   .transform((v) => (v ? v.split(',').map((p) => Number(p.trim())) : []))
   .refine((ports) => ports.every((p) => p >= 1 && p <= 65535), 'ports are 1-65535');
+/** An IPv4/IPv6 address, or a CIDR with a prefix length its family allows. */
+function isAddressOrCidr(entry: string): boolean {
+  const [address = '', prefix, extra] = entry.split('/');
+  const family = net.isIP(address);
+  if (!family || extra !== undefined) return false;
+  return prefix === undefined || (/^\d{1,3}$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128));
+}
 /** Comma-separated IPv4/IPv6 addresses or CIDRs. */
 const addressList = z
   .string()
   .transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean))
-  .refine((list) => list.every((s) => /^[0-9a-fA-F:.]+(\/\d{1,3})?$/.test(s)), 'must be a comma-separated list of IP addresses or CIDRs');
+  .refine((list) => list.every(isAddressOrCidr), 'must be a comma-separated list of IP addresses or CIDRs (e.g. 10.0.0.5, 192.0.2.0/24)');
 
 /**
  * `trust proxy` as Express understands it: false (default: the client IP is the socket's), a hop count,
@@ -199,6 +209,12 @@ const schema = z.object({
   EDGE_ALLOW_ADDRESSES: addressList.prefault(''),
   /** How many versions are kept (the served and pinned ones always are). */
   EDGE_KEEP_VERSIONS: int(200, 2, 100_000),
+  /**
+   * How long an instance trusts what it last read to answer a pull: which version is served and that
+   * an edge token is valid. Its own publishes, pins and unpins are served at once; another instance's,
+   * and a revoked edge token, within this time. 0: read both on every pull.
+   */
+  EDGE_PULL_CACHE_MS: int(1000, 0, 60_000),
   /** The job runner re-renders this often, so status changes made outside Berth's commands reach the edge (0: never). */
   EDGE_PUBLISH_INTERVAL_SECONDS: int(30, 0, 86_400),
 });
@@ -272,6 +288,7 @@ export function loadConfig(options: LoadOptions = {}): Config {
   if (result.success) {
     // Berth's own settings (the database URL, every secret, their *_FILE forms) never reach a job.
     const own = result.data.JOB_ENV_PASSTHROUGH.filter((n) => n.replace(/_FILE$/, '') in schema.shape && !(JOB_ENV_NAMES as readonly string[]).includes(n));
+    if (result.data.EDGE_HTTP_PORT === result.data.EDGE_HTTPS_PORT) problems.push('EDGE_HTTPS_PORT: must differ from EDGE_HTTP_PORT (plain HTTP only redirects to it)');
     if (own.length) problems.push(`JOB_ENV_PASSTHROUGH: ${own.join(', ')} ${own.length === 1 ? 'is a Berth setting' : 'are Berth settings'}, never passed to jobs`);
   }
   if (problems.length || !result.success || !database) throw new ConfigError(problems);

@@ -10,7 +10,9 @@
  *   whether `nginx -t` on the Berth host accepted it (a rejected version is never served).
  * - EdgeStates: one row (id 1): the version served to edges and the pinned one, so a pull reads one
  *   small row instead of the registry.
- * - Edges: each reverse-proxy host by the name it pulls with: its last pull and what it last reported.
+ * - Edges: each reverse-proxy host by the name it pulls with: its last pull, what it last reported, and
+ *   the version it last applied (kept apart from the last report: after refusing a version an edge
+ *   still runs the one it applied before).
  */
 module.exports = {
   async up(queryInterface, Sequelize) {
@@ -35,7 +37,8 @@ module.exports = {
     });
     await queryInterface.createTable('EdgeConfigVersions', {
       id: { type: Sequelize.INTEGER, primaryKey: true, autoIncrement: true, allowNull: false },
-      body: { type: Sequelize.TEXT('long'), allowNull: false },
+      // LONGTEXT on MariaDB (a config of 10,000 services is about 2.7 MB); SQLite's TEXT has no limit and warns about a size.
+      body: { type: queryInterface.sequelize.getDialect() === 'sqlite' ? Sequelize.TEXT : Sequelize.TEXT('long'), allowNull: false },
       sha256: { type: Sequelize.STRING(64), allowNull: false },
       serviceCount: { type: Sequelize.INTEGER, allowNull: false, defaultValue: 0 },
       // published: served (checked with nginx -t when `checked`); rejected: nginx -t refused it.
@@ -60,12 +63,19 @@ module.exports = {
       name: { type: Sequelize.STRING(64), allowNull: false, unique: true },
       lastPullAt: { type: Sequelize.DATE, allowNull: true },
       lastPullAddress: { type: Sequelize.STRING(64), allowNull: true },
+      // The version Berth served at that pull, and how: 200 (its text sent) or 304 (the edge named its
+      // ETag, as the file it runs or as one it refused): never a claim about what the edge runs.
       lastPullVersionId: { type: Sequelize.INTEGER, allowNull: true },
+      lastPullStatus: { type: Sequelize.INTEGER, allowNull: true },
       lastReportAt: { type: Sequelize.DATE, allowNull: true },
       lastReportVersionId: { type: Sequelize.INTEGER, allowNull: true },
       lastReportSha256: { type: Sequelize.STRING(64), allowNull: true },
       lastResult: { type: Sequelize.STRING(16), allowNull: true },
       lastOutput: { type: Sequelize.TEXT, allowNull: true },
+      // What the edge runs: set only by an `applied` report (a version id Berth may have pruned since).
+      appliedVersionId: { type: Sequelize.INTEGER, allowNull: true },
+      appliedSha256: { type: Sequelize.STRING(64), allowNull: true },
+      appliedAt: { type: Sequelize.DATE, allowNull: true },
       ...ts(),
     });
   },

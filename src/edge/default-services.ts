@@ -26,7 +26,7 @@ export async function registerDefaultServices(cmd: CommandContext, container: Co
   /** Registers one service, or says why it was skipped (a rule or a clash: the create still succeeds). */
   const register = async (what: string, input: ServiceInput, done: (port: number | null) => string) => {
     try {
-      const service = await addService(cmd, container, input, { anyName: true }, transaction);
+      const service = await addService(cmd, container, input, { anyName: true, anyContainer: true }, transaction);
       lines.push(done(service.externalPort));
     } catch (err) {
       if (!(err instanceof AppError) || (err.status !== 409 && err.status !== 422)) throw err;

@@ -4,7 +4,7 @@ import { changedFields } from '../audit/index.js';
 import { ConflictError } from '../lib/errors.js';
 import { inTransaction, type CommandContext } from '../services/context.js';
 import { domainFor } from './names.js';
-import { publishEdgeConfig } from './publish.js';
+import { publishAfterChange } from './publish.js';
 import type { Published } from './services.js';
 
 /**
@@ -64,8 +64,9 @@ async function relinkServices(models: Models, transaction: Transaction): Promise
   return moved;
 }
 
+/** As for services: a publish fault after the commit is logged (null), never a 500 for a saved change. */
 async function publish(cmd: CommandContext, reason: string): Promise<Published> {
-  return publishEdgeConfig(cmd, { reason });
+  return publishAfterChange(cmd, { reason });
 }
 
 /** Adds a domain (audited publicDomain.create); http services whose names sit under it move to it. */

@@ -30,22 +30,27 @@ export function capOutput(text: string, max = MAX_STORED_OUTPUT): string {
 
 /**
  * Records what an edge says it did with a version (created on first sight), audited as `edge.report`
- * in the same transaction.
+ * in the same transaction. Only an `applied` report changes what the edge runs (`applied*`): after a
+ * `rejected` one it still runs the version it applied before (bin/berth-edge-pull keeps or puts back
+ * its file).
  */
 export async function recordEdgeReport(cmd: CommandContext, input: EdgeReportInput): Promise<void> {
+  const now = new Date();
   const values = {
-    lastReportAt: new Date(),
+    lastReportAt: now,
     lastReportVersionId: input.version,
     lastReportSha256: input.sha256,
     lastResult: input.result,
     lastOutput: capOutput(input.output),
+    ...(input.result === 'applied' ? { appliedVersionId: input.version, appliedSha256: input.sha256, appliedAt: now } : {}),
   };
   const write = () =>
     inTransaction(cmd, async (transaction) => {
       const existing = await cmd.models.Edge.findOne({ where: { name: input.edge }, transaction });
-      const before = existing?.get() ?? null;
+      // A copy: get() hands out the row's own values, which the update below changes.
+      const before = existing ? { ...existing.get() } : null;
       const row = existing ? await existing.update(values, { transaction }) : await cmd.models.Edge.create({ name: input.edge, ...values }, { transaction });
-      const changes = changedFields(before, row.get(), ['lastReportVersionId', 'lastReportSha256', 'lastResult']);
+      const changes = changedFields(before, row.get(), ['lastReportVersionId', 'lastReportSha256', 'lastResult', 'appliedVersionId', 'appliedSha256']);
       await cmd.auditor.record(cmd.actor, { action: 'edge.report', objectType: 'edge', objectId: row.id, objectLabel: row.name, changes }, transaction);
     });
   try {

@@ -29,6 +29,8 @@ export const edgeHostname = z
   .string({ error: 'Enter a host name.' })
   .min(1, 'Enter a host name.')
   .max(253, 'A host name has at most 253 characters.')
+  // ASCII before lower-casing: toLowerCase() turns look-alikes such as the Kelvin sign (U+212A) into 'k'.
+  .refine((v) => /^[A-Za-z0-9.-]+$/.test(v), { message: HOSTNAME_RULE })
   .transform((v) => v.toLowerCase())
   .refine(isEdgeHostname, { message: HOSTNAME_RULE });
 

@@ -32,8 +32,11 @@ export interface PublishResult {
   checkServiceId: number | null;
 }
 
-/** nginx's output is kept whole up to this size (it is a few lines; this only bounds a runaway). */
-const MAX_CHECK_OUTPUT = 65_536;
+/**
+ * nginx's output is kept whole up to this many characters (it is a few lines; this only bounds a
+ * runaway): 16,000 characters fit the TEXT column's 65,535 bytes on MariaDB whatever the encoding.
+ */
+const MAX_CHECK_OUTPUT = 16_000;
 
 export const sha256 = (text: string): string => crypto.createHash('sha256').update(text, 'utf8').digest('hex');
 

@@ -1,9 +1,11 @@
 import net from 'node:net';
 import { UniqueConstraintError, type CreationAttributes } from 'sequelize';
 import type { Edge, Models } from '../../models/index.js';
+import type { EdgePullStatus } from '../../models/Edge.js';
 import { EDGE_STATE_ID } from '../../models/EdgeState.js';
 import type { Config } from '../../config/index.js';
 import { publishEdgeConfig, type PublishContext } from './publish.js';
+import { edgeStateCommits } from './versions.js';
 
 /** The version edges get, as served: its text and strong ETag, kept in memory. */
 export interface ServedVersion {
@@ -54,13 +56,27 @@ export function matchesEtag(header: string | undefined, etag: string): boolean {
 export class EdgeConfigServer {
   private cached: ServedVersion | null = null;
   private loading: Promise<ServedVersion | null> | null = null;
+  /** What EdgeState said, when, and at which of this process's own commits: trusted for EDGE_PULL_CACHE_MS. */
+  private state: { id: number; readAt: number; commits: number } | null = null;
 
-  constructor(private readonly cmd: PublishContext) {}
+  constructor(
+    private readonly cmd: PublishContext,
+    private readonly clock: () => number = Date.now,
+  ) {}
 
-  /** The id EdgeState names (the pinned version while one is pinned), or null before the first publish. */
+  /**
+   * The id EdgeState names (the pinned version while one is pinned), or null before the first publish.
+   * Read at most once per EDGE_PULL_CACHE_MS, and again at once after this process changed it.
+   */
   private async servedId(): Promise<number | null> {
-    const state = await this.cmd.models.EdgeState.findByPk(EDGE_STATE_ID, { attributes: ['servedVersionId'], raw: true });
-    return state?.servedVersionId ?? null;
+    const now = this.clock();
+    const s = this.state;
+    if (s && s.commits === edgeStateCommits() && now - s.readAt < this.cmd.config.EDGE_PULL_CACHE_MS) return s.id;
+    const commits = edgeStateCommits();
+    const row = await this.cmd.models.EdgeState.findByPk(EDGE_STATE_ID, { attributes: ['servedVersionId'], raw: true });
+    const id = row?.servedVersionId ?? null;
+    this.state = id === null ? null : { id, readAt: now, commits };
+    return id;
   }
 
   /**
@@ -96,23 +112,27 @@ export class EdgeConfigServer {
 const PULL_RECORD_MS = 60_000;
 
 /**
- * Remembers each edge's pulls (its name from `X-Berth-Edge`): the Edge row is created on first
- * sight and updated when the version changed or a minute has passed since this instance last wrote it.
+ * Remembers each edge's pulls (its name from `X-Berth-Edge`): when, from where, which version was
+ * served and how (200: its text sent; 304: the edge named its ETag). A pull never says what the edge
+ * runs: a 304 also answers the ETag of a version the edge refused (bin/berth-edge-pull sends it with
+ * its own file's), and a 200 is not applied yet; that is only what `applied` reports set. The Edge
+ * row is created on first sight and updated when the version or the answer changed, or a minute has
+ * passed since this instance last wrote it.
  */
 export class EdgePullRecorder {
-  private readonly written = new Map<string, { at: number; versionId: number }>();
+  private readonly written = new Map<string, { at: number; versionId: number; status: EdgePullStatus }>();
 
   constructor(
     private readonly models: Models,
     private readonly clock: () => number = Date.now,
   ) {}
 
-  async record(name: string, address: string | null, versionId: number): Promise<void> {
+  async record(name: string, address: string | null, versionId: number, status: EdgePullStatus): Promise<void> {
     const now = this.clock();
     const last = this.written.get(name);
-    if (last && last.versionId === versionId && now - last.at < PULL_RECORD_MS) return;
-    this.written.set(name, { at: now, versionId });
-    const values = { lastPullAt: new Date(now), lastPullAddress: address?.slice(0, 64) ?? null, lastPullVersionId: versionId };
+    if (last && last.versionId === versionId && last.status === status && now - last.at < PULL_RECORD_MS) return;
+    this.written.set(name, { at: now, versionId, status });
+    const values = { lastPullAt: new Date(now), lastPullAddress: address?.slice(0, 64) ?? null, lastPullVersionId: versionId, lastPullStatus: status };
     await upsertEdge(this.models, name, values);
   }
 }

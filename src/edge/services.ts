@@ -1,11 +1,11 @@
 import { UniqueConstraintError, type Transaction } from 'sequelize';
 import type { Container, Models, PublicDomain, Service, ServiceType } from '../../models/index.js';
 import { changedFields, type Changes } from '../audit/index.js';
-import { ConflictError, ValidationError } from '../lib/errors.js';
+import { ConflictError, ForbiddenError, ValidationError } from '../lib/errors.js';
 import { inTransaction, type CommandContext } from '../services/context.js';
 import { domainFor, isEdgeHostname } from './names.js';
 import { portRule, portTakenMessage, withFreePort, type PortType } from './ports.js';
-import { publishEdgeConfig, type PublishContext } from './publish.js';
+import { publishAfterChange, type PublishContext } from './publish.js';
 
 /**
  * The service registry's rules and commands, in one place for the API, the forms and the default
@@ -32,10 +32,22 @@ export interface ServiceInput {
 export interface ServiceRules {
   /** Admins may take any valid name, under a domain users may not claim or outside every domain. */
   anyName: boolean;
+  /**
+   * Admins may expose any container; users only those Berth made, whose address came from Proxmox
+   * (an owner may type any address into a record: exposing it would send the edge's traffic to any
+   * host the edge can reach, such as a Proxmox node or a database server).
+   */
+  anyContainer: boolean;
+}
+
+/** Refuses a user's service on a container whose address someone typed (see ServiceRules.anyContainer). */
+function checkContainer(container: Container, rules: ServiceRules): void {
+  if (rules.anyContainer || container.managed) return;
+  throw new ForbiddenError(`${container.hostname} was not created by Berth, so its address is what someone typed: only administrators publish its services on the edge.`);
 }
 
 /** The publish result of the change (null when nothing was published: see publishEdgeConfig). */
-export type Published = Awaited<ReturnType<typeof publishEdgeConfig>>;
+export type Published = Awaited<ReturnType<typeof publishAfterChange>>;
 
 export interface ServiceChange {
   service: Service;
@@ -154,15 +166,20 @@ export function serviceLabel(s: Pick<Service, 'type' | 'externalHostname' | 'ext
  * createService wraps it in its own.
  */
 export async function addService(cmd: CommandContext, container: Container, input: ServiceInput, rules: ServiceRules, transaction: Transaction): Promise<Service> {
+  checkContainer(container, rules);
   const row = await decide(cmd, input, rules, transaction, null);
   const service = await write(cmd.models, cmd.config, container, row, null, transaction);
   await cmd.auditor.record(cmd.actor, event(container, 'service.create', { after: service.id }, changedFields(null, snapshot(service), AUDITED)), transaction);
   return service;
 }
 
-/** Publishes after a committed change (a rejected version is a result, not an error: see publishEdgeConfig). */
+/**
+ * Publishes after a committed change (a rejected version is a result, not an error). A publish that
+ * could not run (lock, nginx missing) is logged and null: the change stands and the runner's re-render
+ * publishes it, so the caller never answers 500 for a write that was saved.
+ */
 function publish(cmd: PublishContext, reason: string): Promise<Published> {
-  return publishEdgeConfig(cmd, { reason });
+  return publishAfterChange(cmd, { reason });
 }
 
 /** Adds a service to `container` (own transaction, audited), then publishes the edge config. */
@@ -177,6 +194,7 @@ export async function createService(cmd: CommandContext, container: Container, i
  * tcp/udp service that keeps its type keeps its port), audited service.update with before/after.
  */
 export async function updateService(cmd: CommandContext, container: Container, service: Service, input: ServiceInput, rules: ServiceRules): Promise<ServiceChange> {
+  checkContainer(container, rules);
   const updated = await inTransaction(cmd, async (t) => {
     const before = snapshot(service);
     const row = await decide(cmd, input, rules, t, service);

@@ -24,12 +24,25 @@ export function withEdgeLock<T>(config: Config, fn: () => Promise<T>): Promise<T
   );
 }
 
+/** How many transactions of this process that took EdgeState's row have committed (see edgeStateCommits). */
+let stateCommits = 0;
+
+/**
+ * A counter that moves whenever this process commits a publish, pin or unpin: the pull cache
+ * (src/edge/serve.ts) drops what it read when it moved, so this instance's own changes are served at
+ * once; another instance's are seen when the cache's time runs out (EDGE_PULL_CACHE_MS).
+ */
+export const edgeStateCommits = (): number => stateCommits;
+
 /**
  * EdgeState's one row, locked for the transaction, created when missing. Two instances may both find
  * it missing: the loser of the insert reads the winner's row with a locking read, which sees the
  * committed row (a plain read in MariaDB's REPEATABLE READ would still see the snapshot without it).
  */
 export async function edgeStateRow(models: Models, transaction: Transaction): Promise<EdgeState> {
+  transaction.afterCommit(() => {
+    stateCommits++;
+  });
   const locked = { transaction, lock: transaction.LOCK.UPDATE };
   const found = await models.EdgeState.findByPk(EDGE_STATE_ID, locked);
   if (found) return found;

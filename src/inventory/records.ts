@@ -168,7 +168,7 @@ export async function updateRecord(cmd: CommandContext, kind: InventoryKind, rec
       if (current !== value) changed[k] = value;
     }
     if (!Object.keys(changed).length) return { record, changes: {} };
-    if (kind.key === 'container') checkManagedContainerEdit(cmd, record as Container, changed, options);
+    if (kind.key === 'container') await checkContainerEdit(cmd, record as Container, changed, options, t);
     await checkNode(cmd.models, changed, t);
     await assertNoClash(cmd.models, kind, { ...before, ...changed }, changed, record.id, t, options.mayView);
     await (record as Model).update(changed, { transaction: t });
@@ -183,16 +183,30 @@ export async function updateRecord(cmd: CommandContext, kind: InventoryKind, rec
 }
 
 /**
- * What the edit of a container Berth made may not do: change anything while the create job (or the
- * admin queue) still holds the row, or, for its owner, take the expiry outside the rule it was
- * created under (src/provisioning/expiry.ts). Admins (maySetOwner) may set any expiry.
+ * What the edit of a container may not do: change anything while the create job (or the admin
+ * queue) still holds the row; for its owner, take the expiry of a container Berth made outside the
+ * rule it was created under (src/provisioning/expiry.ts); and, for its owner, change the address or
+ * state of a container the edge trusts (one Berth made, whose address came from Proxmox, or one with
+ * services): the edge sends public traffic to that address, so typing another one would point the
+ * edge at any host it can reach. Admins (maySetOwner) may do all of it.
  */
-function checkManagedContainerEdit(cmd: CommandContext, record: Container, changed: RecordFields, options: WriteOptions): void {
+async function checkContainerEdit(cmd: CommandContext, record: Container, changed: RecordFields, options: WriteOptions, t: Transaction): Promise<void> {
   if (UNBUILT_CONTAINER_STATUSES.includes(record.status)) {
     throw new ConflictError(`${record.hostname} is ${record.status}; it can be edited once that is over.`);
   }
-  if (record.managed && 'expiresAt' in changed) checkExpiry(cmd.config, (changed.expiresAt as string | null) ?? null, options.maySetOwner !== false);
+  const admin = options.maySetOwner !== false;
+  if (record.managed && 'expiresAt' in changed) checkExpiry(cmd.config, (changed.expiresAt as string | null) ?? null, admin);
+  const trusted = EDGE_TRUSTED_FIELDS.filter((f) => f in changed);
+  if (admin || !trusted.length) return;
+  if (record.managed || (await cmd.models.Service.count({ where: { containerId: record.id }, transaction: t }))) {
+    const why = record.managed ? 'Berth made this container and Proxmox gave its address' : 'the edge sends its services\' traffic there';
+    const message = `Only administrators change the address or state of ${record.hostname}: ${why}.`;
+    throw new ValidationError(message, Object.fromEntries(trusted.map((f) => [f, message])));
+  }
 }
+
+/** What the edge trusts about a container (where it sends traffic, and whether it does). */
+const EDGE_TRUSTED_FIELDS = ['ipv4Address', 'status'];
 
 /** The container fields the edge config shows (src/edge/render.ts): a change to one re-publishes it. */
 const EDGE_FIELDS = ['hostname', 'status', 'ipv4Address'];

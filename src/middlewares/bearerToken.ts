@@ -41,6 +41,9 @@ export function isBearerRequest(req: Request): boolean {
  */
 export function bearerToken(models: Models, config: Config, rights?: ProxmoxRights): RequestHandler {
   const keys = tokenKeys(config);
+  // Edge tokens pull every minute from every edge: one that was valid moments ago is trusted for
+  // EDGE_PULL_CACHE_MS without a database read (docs/edge.md says revocation takes that long).
+  const edgeTokens = new Map<string, { until: number; apiToken: NonNullable<Request['apiToken']>; user: NonNullable<Request['user']> }>();
   return async (req, res, next) => {
     if (!isBearerRequest(req)) return next();
     delete req.headers.cookie;
@@ -49,6 +52,12 @@ export function bearerToken(models: Models, config: Config, rights?: ProxmoxRigh
       res.status(status).json({ error, requestId: String(req.id ?? '') });
     };
     const hash = hashApiToken(keys, (req.headers.authorization ?? '').replace(/^Bearer\s+/i, '').trim());
+    const trusted = hash ? edgeTokens.get(hash) : undefined;
+    if (trusted && trusted.until > Date.now() && isEdgeRequest(req)) {
+      req.apiToken = trusted.apiToken;
+      req.user = trusted.user;
+      return next();
+    }
     const token = hash ? await models.ApiToken.findOne({ where: { tokenHash: hash }, include: [{ model: models.User, as: 'user' }] }) : null;
     const user = (token as unknown as { user?: InstanceType<Models['User']> } | null)?.user;
     const now = new Date();
@@ -64,6 +73,10 @@ export function bearerToken(models: Models, config: Config, rights?: ProxmoxRigh
     }
     req.apiToken = { id: token.id, name: token.name, scope: token.scope };
     req.user = presentUser(user);
+    if (token.scope === 'edge' && hash && config.EDGE_PULL_CACHE_MS > 0) {
+      if (edgeTokens.size >= 1000) edgeTokens.clear();
+      edgeTokens.set(hash, { until: now.getTime() + config.EDGE_PULL_CACHE_MS, apiToken: req.apiToken, user: req.user });
+    }
     next();
   };
 }

@@ -1,4 +1,5 @@
 import type { Edge, EdgeConfigVersion } from '../../models/index.js';
+import type { EdgePullStatus, EdgeResult } from '../../models/Edge.js';
 
 /** A version as the admin page and the API show it (never its body: that has its own page). */
 export interface VersionView {
@@ -47,35 +48,68 @@ export function presentVersion(row: EdgeConfigVersion, ctx: VersionContext): Ver
   };
 }
 
-/** An edge host: its last pull and what it last reported, and whether that is the served text. */
+/** A version in the admin page's list, with the one to diff it with. */
+export interface VersionListItem extends VersionView {
+  /** The next older version Berth still keeps (ids have gaps: pruned versions), or null for the oldest. */
+  previousId: number | null;
+}
+
+/**
+ * The admin page's list: `rows` newest first, and `olderId` the version just past the page (so the
+ * last one shown has something to diff with too).
+ */
+export function presentVersionList(rows: readonly EdgeConfigVersion[], olderId: number | null, ctx: VersionContext): VersionListItem[] {
+  return rows.map((row, i) => ({ ...presentVersion(row, ctx), previousId: rows[i + 1]?.id ?? olderId }));
+}
+
+/**
+ * An edge host: what it runs (its last `applied` report) and whether that is the served text; its
+ * last report (which may be a refusal: it then still runs what it applied before); its last pull.
+ */
 export interface EdgeView {
   id: number;
   name: string;
+  /** When it last pulled, from where, the version served then, and how: 200 (sent) or 304 (it named that ETag). */
   lastPullAt: string | null;
   lastPullAddress: string | null;
   lastPullVersionId: number | null;
+  lastPullStatus: EdgePullStatus | null;
   lastReportAt: string | null;
   lastReportVersionId: number | null;
   lastReportSha256: string | null;
-  lastResult: 'applied' | 'rejected' | null;
+  lastResult: EdgeResult | null;
   lastOutput: string | null;
-  /** true: it applied the text edges are served now; false: something else; null: no report yet. */
+  /** The version it runs, as its last `applied` report said; null before one. */
+  appliedVersionId: number | null;
+  appliedSha256: string | null;
+  appliedAt: string | null;
+  /** Whether Berth still keeps that version with that text (a link to it works). */
+  appliedVersionKept: boolean;
+  /** true: what it runs is the text served now; false: something else; null: it never reported applying one. */
   runsServed: boolean | null;
 }
 
-export function presentEdge(row: Edge, served: { sha256: string } | null): EdgeView {
+/** `kept`: `id:sha256` of the applied versions Berth still has. */
+export function presentEdge(row: Edge, served: { sha256: string } | null, kept: ReadonlySet<string> = new Set()): EdgeView {
   const iso = (d: Date | null | undefined) => (d ? d.toISOString() : null);
+  const appliedSha256 = row.appliedSha256 ?? null;
+  const appliedVersionId = row.appliedVersionId ?? null;
   return {
     id: row.id,
     name: row.name,
     lastPullAt: iso(row.lastPullAt),
     lastPullAddress: row.lastPullAddress ?? null,
     lastPullVersionId: row.lastPullVersionId ?? null,
+    lastPullStatus: row.lastPullStatus ?? null,
     lastReportAt: iso(row.lastReportAt),
     lastReportVersionId: row.lastReportVersionId ?? null,
     lastReportSha256: row.lastReportSha256 ?? null,
     lastResult: row.lastResult ?? null,
     lastOutput: row.lastOutput ?? null,
-    runsServed: row.lastReportSha256 && row.lastResult === 'applied' ? row.lastReportSha256 === served?.sha256 : row.lastReportSha256 ? false : null,
+    appliedVersionId,
+    appliedSha256,
+    appliedAt: iso(row.appliedAt),
+    appliedVersionKept: appliedVersionId !== null && appliedSha256 !== null && kept.has(`${appliedVersionId}:${appliedSha256}`),
+    runsServed: appliedSha256 === null ? null : appliedSha256 === served?.sha256,
   };
 }

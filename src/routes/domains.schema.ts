@@ -10,7 +10,8 @@ import { checkbox, optional } from '../lib/validators.js';
  */
 export const domainInput = z
   .object({
-    name: edgeHostname,
+    // PublicDomains.name is 191 characters (a unique utf8mb4 index on MariaDB); a longer name would be a database error.
+    name: edgeHostname.refine((v) => v.length <= 191, { message: 'A domain has at most 191 characters.' }),
     certificatePath: optional(edgePath),
     keyPath: optional(edgePath),
     userClaimable: checkbox('userClaimable is true or false.'),

@@ -10,7 +10,7 @@ import { NotFoundError, ServiceUnavailableError } from '../lib/errors.js';
 import { parseInput } from '../lib/parse-input.js';
 import { access } from '../policies/access.js';
 import { loaded, subjectLoaders } from '../policies/subjects.js';
-import { presentEdge, presentVersion, type EdgeView, type VersionView } from '../presenters/edge.js';
+import { presentEdge, presentVersion, presentVersionList, type EdgeView, type VersionView } from '../presenters/edge.js';
 import { EDGE_STATE_ID } from '../../models/EdgeState.js';
 import { commandContext } from './command.js';
 import type { RouteContext } from './context.js';
@@ -58,11 +58,13 @@ export function edgeRoutes(ctx: RouteContext) {
     const { 'x-berth-edge': edge } = parseInput(pullHeaders, { 'x-berth-edge': req.get('x-berth-edge') });
     const served = await server.current();
     if (!served) throw new ServiceUnavailableError('No version of the edge config has passed nginx -t yet (see /admin/edge).');
-    if (edge) await pulls.record(edge, req.ip ?? null, served.id);
+    // A 304 answers the edge's own file's ETag and a refused version's alike: recorded as such, never as what it runs.
+    const notModified = matchesEtag(req.get('if-none-match'), served.etag);
+    if (edge) await pulls.record(edge, req.ip ?? null, served.id, notModified ? 304 : 200);
     res.setHeader('ETag', served.etag);
     res.setHeader('X-Berth-Version', String(served.id));
     res.setHeader('Cache-Control', 'no-cache');
-    if (matchesEtag(req.get('if-none-match'), served.etag)) {
+    if (notModified) {
       res.status(304).end();
       return;
     }
@@ -79,11 +81,14 @@ export function edgeRoutes(ctx: RouteContext) {
   /* ------------------------------------------------------------------ admin pages */
 
   async function overview(req: Request, res: Response) {
-    const [state, rows, edges] = await Promise.all([
+    const [state, listed, edges] = await Promise.all([
       models.EdgeState.findByPk(EDGE_STATE_ID),
-      models.EdgeConfigVersion.findAll({ attributes: WITHOUT_BODY, order: [['id', 'DESC']], limit: VERSIONS_ON_PAGE }),
+      // One more than the page shows: the last one shown is diffed with it.
+      models.EdgeConfigVersion.findAll({ attributes: WITHOUT_BODY, order: [['id', 'DESC']], limit: VERSIONS_ON_PAGE + 1 }),
       models.Edge.findAll({ order: [['name', 'ASC']], limit: 1000 }),
     ]);
+    const rows = listed.slice(0, VERSIONS_ON_PAGE);
+    const olderId = listed[VERSIONS_ON_PAGE]?.id ?? null;
     const servedId = state?.servedVersionId ?? null;
     const pinnedId = state?.pinnedVersionId ?? null;
     const missing = [servedId, pinnedId].filter((id): id is number => id !== null && !rows.some((r) => r.id === id));
@@ -98,8 +103,12 @@ export function edgeRoutes(ctx: RouteContext) {
       return row ? presentVersion(row, { servedId, pinnedId, containerOf }) : null;
     };
     const served = view(servedId);
-    const versions = rows.map((r) => presentVersion(r, { servedId, pinnedId, containerOf }));
-    const edgeViews: EdgeView[] = edges.map((e) => presentEdge(e, served));
+    const versions = presentVersionList(rows, olderId, { servedId, pinnedId, containerOf });
+    // The versions edges run that Berth still keeps (with the text they applied), to link to them.
+    const appliedIds = [...new Set(edges.map((e) => e.appliedVersionId).filter((id): id is number => id != null))];
+    const applied = appliedIds.length ? await models.EdgeConfigVersion.findAll({ where: { id: appliedIds }, attributes: ['id', 'sha256'], raw: true }) : [];
+    const kept = new Set(applied.map((v) => `${v.id}:${v.sha256}`));
+    const edgeViews: EdgeView[] = edges.map((e) => presentEdge(e, served, kept));
     await respond(req, res, {
       json: { served, pinned: view(pinnedId), versions, edges: edgeViews },
       page: { view: 'edge/index', locals: { title: 'Edge config', served, pinned: view(pinnedId), versions, edges: edgeViews, checking: nginxBinary(config) !== null } },

@@ -43,7 +43,7 @@ export function serviceRoutes(ctx: RouteContext) {
   const servicePath = (c: Container, s: Service) => `/containers/${c.id}/services/${s.id}`;
 
   /** Whoever may manage the public domains (admins) may take any valid name; users only claimable ones. */
-  const rules = (req: Request): ServiceRules => ({ anyName: can(req.user, 'change', { kind: 'publicDomain', owner: null }) });
+  const rules = (req: Request): ServiceRules => ({ anyName: can(req.user, 'change', { kind: 'publicDomain', owner: null }), anyContainer: can(req.user, 'operateUnmanaged') });
 
   const present = async (s: Service) => (await presentServices(models, [s]))[0]!;
 

@@ -49,6 +49,8 @@ export function testConfig(databaseUrl: string, overrides: Record<string, string
       DATA_DIR: dataDir,
       RATE_LIMIT_MAX: '100000',
       LOGIN_MAX_FAILURES_PER_IP: '100000',
+      // Tests change EdgeState and tokens behind the app's back ("another instance"); the pull cache has its own test.
+      EDGE_PULL_CACHE_MS: '0',
       ...overrides,
     },
   });

@@ -63,9 +63,10 @@ export const subjectBuilders: Record<SubjectKind, (owner: User, declared: Subjec
     const row = await testContext().db.models.PublicDomain.create({ name: `matrix-${crypto.randomBytes(4).toString('hex')}.example.net`, certificatePath: null, keyPath: null });
     return { [d.param]: row.id };
   },
+  // Rejected, so an admin's pin is a 409 (still access) and an unpin can never make this fake text the served one.
   edgeConfigVersion: async (_owner, d) => {
     const body = `# matrix ${crypto.randomBytes(4).toString('hex')}\n`;
-    const row = await testContext().db.models.EdgeConfigVersion.create({ body, sha256: crypto.createHash('sha256').update(body).digest('hex'), status: 'published' });
+    const row = await testContext().db.models.EdgeConfigVersion.create({ body, sha256: crypto.createHash('sha256').update(body).digest('hex'), status: 'rejected' });
     return { [d.param]: row.id };
   },
 };

@@ -153,8 +153,33 @@ describe('npm run demo', function () {
       expect(demo.lines.filter((l) => l.trimStart().startsWith('{')), 'JSON log lines on the console').to.deep.equal([]);
       await request(demo.sim).get('/api2/json/version').expect(401);
 
+      // The edge: a default domain and services, an edge token, and the documented commands that run
+      // bin/berth-edge-pull against a local nginx in the demo's prefix (started and stopped here).
+      const edgeDir = path.join(dataDir, 'edge');
+      const envFile = path.join(edgeDir, 'berth-edge.env');
+      expect(banner).to.match(/Edge: 3 services, /);
+      const startLine = demo.lines.find((l) => l.includes('# start it once'))!;
+      expect(demo.lines.some((l) => l.includes(`bin/berth-edge-pull -c ${envFile} -v`))).to.equal(true);
+      const edgeToken = fs.readFileSync(path.join(edgeDir, 'edge-token'), 'utf8').trim();
+      const conf = await request(demo.url).get('/nginx.conf').set('Authorization', `Bearer ${edgeToken}`).expect(200);
+      expect(conf.text).to.include('server_name web01.demo.berth.test;');
+      const [nginx, ...nginxArgs] = startLine.trim().split('#')[0]!.trim().split(/\s+/);
+      const runNginx = (args: string[]) => new Promise<number | null>((resolve) => spawn(nginx!, args, { stdio: 'ignore' }).once('exit', resolve));
+      expect(await runNginx(nginxArgs)).to.equal(0);
+      try {
+        const pull = spawn('sh', [path.join(projectRoot, 'bin', 'berth-edge-pull'), '-c', envFile, '-v'], { env: { PATH: process.env.PATH ?? '' }, stdio: ['ignore', 'pipe', 'pipe'] });
+        let pulled = '';
+        pull.stdout.on('data', (d) => (pulled += d));
+        pull.stderr.on('data', (d) => (pulled += d));
+        expect(await new Promise((resolve) => pull.once('close', resolve)), pulled).to.equal(0);
+        expect(fs.readFileSync(path.join(edgeDir, 'conf', 'nginx.conf'), 'utf8')).to.equal(conf.text);
+      } finally {
+        await runNginx([...nginxArgs, '-s', 'stop']);
+      }
+
       // The simulator's machines are in the lists with owners, tags, purpose and expiry; one has a credential.
       const admin = await logIn(demo.url, 'admin', demo.password);
+      expect((await admin.get('/admin/edge').expect(200)).text).to.include('demo-edge');
       const containersPage = (await admin.get('/containers').expect(200)).text;
       for (const text of ['web01', 'build01', 'db01', 'alice@pve', 'bob@pve', 'postgres']) expect(containersPage).to.include(text);
       const vmsPage = (await admin.get('/vms').expect(200)).text;
@@ -245,10 +270,15 @@ describe('npm run demo', function () {
         const s = (await alice.get(`/jobs/${id}`).set('Accept', 'application/json').expect(200)).body.status;
         return isFinalJobStatus(s) ? s : undefined;
       });
-      const asked = await json(alice.post('/containers?init=true')).send({ hostname: 'demo-new.example.org', osRelease: 'Debian 12', nodeId: 'auto' }).expect(202);
+      const asked = await json(alice.post('/containers?init=true')).send({ hostname: 'demo-new.example.org', osRelease: 'Debian 12', nodeId: 'auto', httpPort: 8080 }).expect(202);
       expect(await jobDone(asked.body.jobId)).to.equal('success');
       const made = (await alice.get(`/containers/${asked.body.containerId}`).set('Accept', 'application/json').expect(200)).body.container;
       expect(made).to.include({ status: 'running', owner: 'alice@pve' });
+      // Its default services: its name under the demo's domain, and ssh on a port of the demo's range.
+      const services = (await alice.get(`/containers/${asked.body.containerId}/services`).set('Accept', 'application/json').expect(200)).body.services as Array<{ type: string; externalHostname: string | null; externalPort: number | null }>;
+      expect(services.map((x) => x.type).sort()).to.deep.equal(['http', 'tcp']);
+      expect(services.find((x) => x.type === 'http')!.externalHostname).to.equal('demo-new.demo.berth.test');
+      expect(services.find((x) => x.type === 'tcp')!.externalPort).to.be.within(21000, 21999);
       const stop = await json(alice.post(`/containers/${asked.body.containerId}/stop`)).expect(202);
       expect(await jobDone(stop.body.jobId)).to.equal('success');
       expect((await json(alice.delete(`/containers/${asked.body.containerId}`)).expect(200)).body).to.deep.equal({ success: true, message: 'Container deleted successfully' });

@@ -121,6 +121,8 @@ describe('bin/berth-edge-pull without Berth', function () {
         'case " $* " in *" -t "*) for a in "$@"; do last=$a; done; if grep -q "broken" "$last"; then echo "nginx: [emerg] unknown directive \\"broken\\" in $last:2" >&2; exit 1; fi ;; esac',
         // A runaway: 100,000 quotes, each of which URL-encoding makes three characters.
         'case " $* " in *" -t "*) if grep -q "noisy" "$last"; then head -c 100000 /dev/zero | tr "\\0" "\\"" >&2; exit 1; fi ;; esac',
+        // A master that refuses the new configuration says so in its error log (when the prefix has one).
+        `case " $* " in *" -s reload "*) if [ -f '${path.join(dir, 'prefix with space', 'error.log')}' ]; then echo "2026/12/02 08:00:00 [emerg] 7#7: bind() to 0.0.0.0:20022 failed (98: Address already in use)" >>'${path.join(dir, 'prefix with space', 'error.log')}'; fi ;; esac`,
         'exit 0',
         '',
       ].join('\n'),
@@ -156,6 +158,8 @@ describe('bin/berth-edge-pull without Berth', function () {
       [{ NGINX_CONF: 'nginx.conf' }, /^berth-edge-pull: NGINX_CONF must be an absolute path/],
       [{ NGINX_BIN: path.join(dir, 'no-nginx-here') }, /^berth-edge-pull: nginx not found/],
       [{ CURL_TIMEOUT: '5s' }, /^berth-edge-pull: CURL_TIMEOUT must be a whole number of seconds/],
+      [{ RELOAD_WAIT: '0' }, /^berth-edge-pull: RELOAD_WAIT must be a whole number of seconds, 1 or more/],
+      [{ LOCK_STALE_MINUTES: '10m' }, /^berth-edge-pull: LOCK_STALE_MINUTES must be a whole number of minutes, 1 or more/],
     ];
     for (const [overrides, message] of cases) {
       const run = await runPull({ ...env, ...overrides });
@@ -290,5 +294,90 @@ describe('bin/berth-edge-pull without Berth', function () {
     expect(run.code, run.stderr).to.equal(0);
     expect(fs.readFileSync(env.NGINX_CONF, 'utf8')).to.equal(stub.body);
     expect(fs.existsSync(path.join(env.STATE_DIR, 'lock'))).to.equal(false);
+  });
+
+  it('takes over a lock older than LOCK_STALE_MINUTES even when its pid is alive (reused by another process), and says when it skips for long', async () => {
+    stub.body = 'events {}\n';
+    const lock = path.join(env.STATE_DIR, 'lock');
+    const pidFile = path.join(lock, 'pid');
+    fs.mkdirSync(lock, { recursive: true });
+    // A live pid that is no run of the script: this test's own.
+    fs.writeFileSync(pidFile, `${process.pid}\n`);
+    const takenAgo = (minutes: number) => {
+      const then = new Date(Date.now() - minutes * 60_000 - 5_000);
+      fs.utimesSync(pidFile, then, then);
+    };
+
+    // Held for 3 minutes: still skipped, but with a line cron mails.
+    takenAgo(3);
+    const skipped = await runPull(env);
+    expect(skipped).to.deep.equal({
+      code: 0,
+      stdout: '',
+      stderr: `berth-edge-pull: another run (pid ${process.pid}) has held the lock for 3 minutes; skipping this run (the lock is taken over after LOCK_STALE_MINUTES=10)\n`,
+    });
+    expect(stub.gets).to.have.length(0);
+
+    // Older than LOCK_STALE_MINUTES: taken over with a warning, and the run does its work.
+    takenAgo(11);
+    const run = await runPull(env);
+    expect(run.code, run.stderr).to.equal(0);
+    expect(run.stderr).to.equal(
+      `berth-edge-pull: the lock ${lock} (pid ${process.pid}) was taken 11 minutes ago, more than LOCK_STALE_MINUTES=10: its run is taken for dead, this run takes the lock over\n`,
+    );
+    expect(run.stdout).to.match(/^berth-edge-pull: applied version 1 /);
+    expect(fs.readFileSync(env.NGINX_CONF, 'utf8')).to.equal(stub.body);
+    expect(fs.existsSync(lock)).to.equal(false);
+
+    // The setting moves the limit.
+    fs.mkdirSync(lock);
+    fs.writeFileSync(pidFile, `${process.pid}\n`);
+    takenAgo(3);
+    const early = await runPull({ ...env, LOCK_STALE_MINUTES: '2' });
+    expect(early.code, early.stderr).to.equal(0);
+    expect(early.stderr).to.match(/was taken 3 minutes ago, more than LOCK_STALE_MINUTES=2: /);
+    expect(fs.existsSync(lock)).to.equal(false);
+    expect(stub.gets).to.have.length(2);
+  });
+
+  it('counts a reload after which the master starts no new workers as refused: the previous file back, `rejected` with its [emerg] lines, exit 4', async () => {
+    // The stand-in master: a process without children, like a master that kept its old workers. The
+    // configuration names its pid file and error log relative to the prefix (nginx -p).
+    const prefix = env.NGINX_PREFIX;
+    fs.mkdirSync(prefix);
+    const master = spawn('sleep', ['60'], { stdio: 'ignore' });
+    const stopMaster = track(`stand-in nginx master ${master.pid}`, () => {
+      master.kill('SIGKILL');
+    });
+    try {
+      fs.writeFileSync(path.join(prefix, 'nginx.pid'), `${master.pid}\n`);
+      fs.writeFileSync(path.join(prefix, 'error.log'), '2026/12/01 08:00:00 [emerg] 7#7: a line from before this run\n');
+      fs.writeFileSync(env.NGINX_CONF, 'events {}\n# before\n');
+      stub.body = 'pid nginx.pid;\nerror_log error.log;\nevents {}\n';
+
+      const run = await runPull({ ...env, RELOAD_WAIT: '1' });
+      expect(run.code, run.stderr).to.equal(4);
+      expect(run.stdout).to.equal('');
+      expect(run.stderr).to.equal(
+        [
+          `berth-edge-pull: nginx did not take version 1 (${sha256(stub.body).slice(0, 12)}): its master (pid ${master.pid}) started no new workers within RELOAD_WAIT=1 seconds of nginx -s reload, so it kept the configuration it ran; the previous ${env.NGINX_CONF} is back.`,
+          `berth-edge-pull: nginx's error log ${path.join(prefix, 'error.log')} says:`,
+          'berth-edge-pull:   2026/12/02 08:00:00 [emerg] 7#7: bind() to 0.0.0.0:20022 failed (98: Address already in use)',
+          '',
+        ].join('\n'),
+      );
+      expect(fs.readFileSync(env.NGINX_CONF, 'utf8')).to.equal('events {}\n# before\n');
+      expect(fs.existsSync(`${env.NGINX_CONF}.berth-new`)).to.equal(false);
+      // The previous file was reloaded again.
+      expect(calls().map((c) => c.slice(2))).to.deep.equal([
+        ['-t', '-c', `${env.NGINX_CONF}.berth-new`],
+        ['-c', env.NGINX_CONF, '-s', 'reload'],
+        ['-c', env.NGINX_CONF, '-s', 'reload'],
+      ]);
+      expect(stub.reports.map((r) => r.get('result'))).to.deep.equal(['rejected']);
+      expect(stub.reports[0].get('output')).to.include('started no new workers').and.include('bind() to 0.0.0.0:20022 failed').and.not.include('before this run');
+    } finally {
+      await stopMaster();
+    }
   });
 });

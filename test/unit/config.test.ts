@@ -81,6 +81,22 @@ describe('config', () => {
     ]);
   });
 
+  it('refuses edge settings that could not work: a bad allow-list, ranges below 1024, the same HTTP and HTTPS port, a path with nginx syntax', () => {
+    const problems = problemsOf({
+      DATA_DIR: tmp(),
+      EDGE_ALLOW_ADDRESSES: '10.0.0.0/40, abc',
+      EDGE_TCP_PORTS: '100-2000',
+      EDGE_PID_FILE: '/run/nginx.pid; include /etc/passwd',
+    });
+    expect(problems.join('\n')).to.include('EDGE_ALLOW_ADDRESSES: must be a comma-separated list of IP addresses or CIDRs');
+    expect(problems.join('\n')).to.include('EDGE_TCP_PORTS: must be FROM-TO with 1024 <= FROM <= TO <= 65535');
+    // Checked once every setting parsed (it compares two of them).
+    expect(problemsOf({ DATA_DIR: tmp(), EDGE_HTTP_PORT: '8443', EDGE_HTTPS_PORT: '8443' })).to.deep.equal(['EDGE_HTTPS_PORT: must differ from EDGE_HTTP_PORT (plain HTTP only redirects to it)']);
+    expect(problems.join('\n')).to.include('EDGE_PID_FILE: must be an absolute path');
+    const ok = loadConfig({ env: { DATA_DIR: tmp(), EDGE_ALLOW_ADDRESSES: '10.0.0.0/8, ::1, 192.0.2.5' } });
+    expect(ok.EDGE_ALLOW_ADDRESSES).to.deep.equal(['10.0.0.0/8', '::1', '192.0.2.5']);
+  });
+
   it('reports an unreadable NAME_FILE with its path', () => {
     const dir = tmp();
     const problems = problemsOf({ DATA_DIR: dir, SESSION_SECRET_FILE: path.join(dir, 'missing') });

@@ -64,7 +64,7 @@ describe('the edge admin pages', function () {
       const state = await models().EdgeState.findByPk(EDGE_STATE_ID);
       expect(json.body.served.id).to.equal(state!.servedVersionId);
       expect(json.body.versions.map((v: { id: number }) => v.id)).to.include(rejected.id);
-      expect(json.body.edges.find((e: { name: string }) => e.name === edge)).to.include({ lastPullVersionId: state!.servedVersionId });
+      expect(json.body.edges.find((e: { name: string }) => e.name === edge)).to.include({ lastPullVersionId: state!.servedVersionId, lastPullStatus: 200, appliedVersionId: null, runsServed: null });
 
       const user = await signedInAgent(fixture.app);
       expect((await user.agent.get('/admin/edge').set('Accept', 'application/json')).status).to.equal(403);
@@ -87,6 +87,72 @@ describe('the edge admin pages', function () {
     } finally {
       await rejected.destroy();
       await service.destroy();
+    }
+  });
+
+  it('says what each edge runs from its applied reports, not from a refusal or a 304 for a refused version', async () => {
+    const name = `runs-${crypto.randomBytes(3).toString('hex')}`;
+    const edgePull = (match?: string) => {
+      const req = pull().set('X-Berth-Edge', name);
+      return match ? req.set('If-None-Match', match) : req;
+    };
+    const edgeReport = (body: Record<string, unknown>) => request(fixture.app).post('/edges/report').set('Authorization', `Bearer ${edgeToken}`).send({ edge: name, ...body });
+    const edgeOnPage = async () => (await admin.agent.get('/admin/edge').set('Accept', 'application/json')).body.edges.find((e: { name: string }) => e.name === name);
+
+    // It pulls the served version, applies it and says so.
+    const first = await edgePull();
+    expect(first.status).to.equal(200);
+    const runs = { id: Number(first.headers['x-berth-version']), sha256: sha(first.text) };
+    expect((await edgeReport({ version: runs.id, sha256: runs.sha256, result: 'applied', output: 'test is successful' })).status).to.equal(204);
+    expect(await edgeOnPage()).to.include({ appliedVersionId: runs.id, appliedSha256: runs.sha256, appliedVersionKept: true, runsServed: true, lastPullStatus: 200 });
+
+    // A new version is published; the edge gets it and refuses it.
+    const container = await createContainer({ status: 'running' });
+    await models().Service.create({ containerId: container.id, type: 'tcp', internalPort: 22, externalPort: 20_000 + crypto.randomInt(0, 9_999), externalHostname: null });
+    const published = await publishEdgeConfig(testCommand(), { reason: 'admin test: a version the edge refuses' });
+    expect(published.changed).to.equal(true);
+    const fetched = await edgePull(`"${runs.sha256}"`);
+    expect(fetched.status).to.equal(200);
+    const refusal = 'nginx: [emerg] cannot load certificate "/etc/edge/<missing>.pem"';
+    expect((await edgeReport({ version: published.version.id, sha256: published.version.sha256, result: 'rejected', output: refusal })).status).to.equal(204);
+
+    // bin/berth-edge-pull sends its file's sha256 and the refused one: Berth answers 304 for the refused one.
+    const again = await edgePull(`"${runs.sha256}", "${published.version.sha256}"`);
+    expect(again.status).to.equal(304);
+    const row = await models().Edge.findOne({ where: { name } });
+    expect(row!.lastPullStatus).to.equal(304);
+    expect(row!.lastPullVersionId).to.equal(published.version.id);
+    expect(row!.appliedVersionId).to.equal(runs.id);
+
+    const view = await edgeOnPage();
+    expect(view).to.include({ appliedVersionId: runs.id, appliedSha256: runs.sha256, runsServed: false, lastResult: 'rejected', lastReportVersionId: published.version.id, lastOutput: refusal, lastPullStatus: 304 });
+    const page = await admin.agent.get('/admin/edge').set('Accept', 'text/html');
+    const li = page.text.slice(page.text.indexOf(`<h3>${name}</h3>`));
+    const entry = li.slice(0, li.indexOf('</li>'));
+    expect(entry).to.include(`href="/admin/edge/versions/${runs.id}"`);
+    expect(entry).to.include('not the served version');
+    expect(entry).to.include(`not modified (it named version ${published.version.id}&#39;s ETag)`);
+    expect(entry).to.match(/<details>\s*<summary>nginx output of the last report \(rejected, version \d+\)<\/summary>/);
+    expect(entry).to.include('nginx: [emerg] cannot load certificate &#34;/etc/edge/&lt;missing&gt;.pem&#34;');
+  });
+
+  it('diffs each listed version with the previous one Berth still keeps, across gaps', async () => {
+    const a = await storedVersion('published');
+    const gone = await storedVersion('published');
+    const c = await storedVersion('published');
+    await gone.destroy();
+    try {
+      const json = await admin.agent.get('/admin/edge').set('Accept', 'application/json');
+      const listed = json.body.versions as Array<{ id: number; previousId: number | null }>;
+      expect(listed.find((v) => v.id === c.id)!.previousId).to.equal(a.id);
+      // Each one's previous is the next one down the list (the last one's, the first beyond it).
+      for (let i = 0; i + 1 < listed.length; i++) expect(listed[i]!.previousId).to.equal(listed[i + 1]!.id);
+      const page = await admin.agent.get('/admin/edge').set('Accept', 'text/html');
+      expect(page.text).to.include(`href="/admin/edge/diff?from=${a.id}&amp;to=${c.id}"`);
+      expect(page.text).not.to.include(`from=${gone.id}&amp;`);
+    } finally {
+      await a.destroy();
+      await c.destroy();
     }
   });
 

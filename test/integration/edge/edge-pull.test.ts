@@ -1,7 +1,8 @@
 // bin/berth-edge-pull, the script an edge host runs from cron, against a running Berth and a real nginx:
 // the first pull applies and reports `applied`, the next is a 304 that touches nothing, a version that
 // passes nginx -t on Berth (placeholder certificates) but not on the edge (its domain's certificate is
-// missing there) is refused with the old file kept byte for byte, and a bad token changes nothing.
+// missing there) is refused with the old file kept byte for byte, a version whose reload the master
+// refuses (a port another program holds) is rolled back, and a bad token changes nothing.
 //
 // Berth runs on a database of its own: the nginx.conf it serves holds every service in the registry,
 // and the run's shared database has other files' services (with certificate paths that exist on no
@@ -358,6 +359,47 @@ describe('bin/berth-edge-pull against Berth and a real nginx', function () {
 
     expect(fileState()).to.deep.equal(before);
     expect((await edgeRow()).lastReportAt!.getTime()).to.equal(reportedAt);
+  });
+
+  it('puts the previous file back when the master refuses the new version after a reload that exited 0 (a port another program holds): exit 4, `rejected`', async () => {
+    // nginx -t binds no socket and nginx -s reload exits 0 once the signal is sent: only the master
+    // finds the port taken, logs [emerg] and keeps its old workers. The renderer writes `listen PORT;`
+    // (every IPv4 address), so the port is held on 0.0.0.0 as well (node sets no SO_REUSEPORT).
+    const holder = net.createServer();
+    await new Promise<void>((resolve, reject) => {
+      holder.once('error', reject);
+      holder.listen(0, '0.0.0.0', () => resolve());
+    });
+    const heldPort = (holder.address() as net.AddressInfo).port;
+    try {
+      const before = fileState();
+      const service = await db.models.Service.create({ containerId, type: 'tcp', internalPort: backendPort, externalPort: heldPort, externalHostname: null, tls: false, domainId: null });
+      const published = await publish('edge-pull test: a tcp port another program holds on the edge');
+      expect(published.version.status).to.equal('published');
+      expect((await db.models.EdgeConfigVersion.findByPk(published.version.id))!.body).to.include(`listen ${heldPort};`);
+
+      const run = await runPull(env({ RELOAD_WAIT: '2' }));
+      expect(run.code, run.stderr).to.equal(4);
+      expect(run.stdout).to.equal('');
+      const lines = run.stderr.trimEnd().split('\n');
+      expect(lines.every((l) => l.startsWith('berth-edge-pull: ') && l.trim() !== 'berth-edge-pull:'), run.stderr).to.equal(true);
+      expect(lines[0]).to.match(new RegExp(`^berth-edge-pull: nginx did not take version ${published.version.id} \\(${published.version.sha256.slice(0, 12)}\\): its master \\(pid \\d+\\) started no new workers within RELOAD_WAIT=2 seconds of nginx -s reload, so it kept the configuration it ran; the previous .*nginx\\.conf is back\\.`));
+      expect(run.stderr).to.include(`berth-edge-pull: nginx's error log ${path.join(edge, 'error.log')} says:\n`);
+      expect(run.stderr).to.match(new RegExp(`\\[emerg\\] .*bind\\(\\) to 0\\.0\\.0\\.0:${heldPort} failed`));
+      // The file nginx runs is back byte for byte, and nginx still serves it.
+      expect(fs.readFileSync(conf)).to.deep.equal(before.bytes);
+      expect(fs.existsSync(`${conf}.berth-new`)).to.equal(false);
+      expect(await eventually('the service through nginx after the rollback', () => httpsGet(httpsPort, appHost))).to.deep.equal({ status: 200, body: 'hello from the container' });
+
+      const row = await edgeRow();
+      expect(row.lastResult).to.equal('rejected');
+      expect(row.lastReportVersionId).to.equal(published.version.id);
+      expect(row.lastReportSha256).to.equal(published.version.sha256);
+      expect(row.lastOutput).to.include('test is successful').and.include('nginx -s reload:').and.include('started no new workers').and.include(`0.0.0.0:${heldPort}`);
+      await service.destroy();
+    } finally {
+      await new Promise<void>((resolve) => holder.close(() => resolve()));
+    }
   });
 
   it('puts the previous file back when nginx cannot reload (exit 4) and reports `rejected`', async () => {

@@ -60,6 +60,35 @@ describe('POST /edges/report', function () {
     expect(rows[0]!.lastOutput).to.equal(output);
   });
 
+  it('keeps what the edge runs apart from its last report: a rejected report leaves the applied version alone', async () => {
+    const name = edgeName();
+    const applied = goodReport(name);
+    expect((await report().send(applied)).status).to.equal(204);
+    const first = await models().Edge.findOne({ where: { name } });
+    expect(first!.appliedVersionId).to.equal(7);
+    expect(first!.appliedSha256).to.equal(applied.sha256);
+    expect(first!.appliedAt!.getTime()).to.equal(first!.lastReportAt!.getTime());
+
+    const refused = { edge: name, version: 9, sha256: crypto.randomBytes(32).toString('hex'), result: 'rejected', output: 'nginx: [emerg] no\n' };
+    expect((await report().send(refused)).status).to.equal(204);
+    const row = await models().Edge.findOne({ where: { name } });
+    expect(row!.lastResult).to.equal('rejected');
+    expect(row!.lastReportVersionId).to.equal(9);
+    expect(row!.lastReportSha256).to.equal(refused.sha256);
+    expect(row!.lastOutput).to.equal(refused.output);
+    expect(row!.appliedVersionId).to.equal(7);
+    expect(row!.appliedSha256).to.equal(applied.sha256);
+    expect(row!.appliedAt!.getTime()).to.equal(first!.appliedAt!.getTime());
+
+    // The events say what changed: the first one what it applied, the refusal only the report.
+    const events = await models().AuditEvent.findAll({ where: { action: 'edge.report', objectLabel: name }, order: [['id', 'ASC']] });
+    expect(events).to.have.length(2);
+    const changes = events.map((e) => JSON.parse(e.changes ?? '{}') as Record<string, { before?: unknown; after?: unknown }>);
+    expect(changes[0]).to.deep.include({ appliedVersionId: { after: 7 }, appliedSha256: { after: applied.sha256 } });
+    expect(changes[1]).to.deep.include({ lastResult: { before: 'applied', after: 'rejected' }, lastReportVersionId: { before: 7, after: 9 } });
+    expect(changes[1]).to.not.have.property('appliedVersionId');
+  });
+
   it('accepts an empty output and keeps a very long one within the column, cut at a character', async () => {
     const name = edgeName();
     expect((await report().send({ ...goodReport(name), output: '' })).status).to.equal(204);

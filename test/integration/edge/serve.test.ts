@@ -210,6 +210,53 @@ describe('GET /nginx.conf', function () {
   });
 });
 
+describe('GET /nginx.conf with the pull cache (EDGE_PULL_CACHE_MS)', function () {
+  this.timeout(60_000);
+  // A minute, so the test never races the cache's clock: what is trusted stays trusted throughout.
+  const fixture = useApp({ EDGE_NGINX_BINARY: 'none', EDGE_PULL_CACHE_MS: '60000' });
+  let edgeToken: string;
+  before(async () => {
+    edgeToken = await tokenFor('edge', true);
+  });
+  const pull = () => request(fixture.app).get('/nginx.conf').set('Authorization', `Bearer ${edgeToken}`);
+
+  it('answers a repeated pull from memory, serves its own publishes at once and another instance\'s only when the cache time is over', async () => {
+    await publishEdgeConfig(testCommand(), { reason: 'pull cache test setup' });
+    const first = await pull().expect(200);
+
+    // A 304 from memory: no SQL at all (the token and the served version are both trusted).
+    const sequelize = testContext().db.sequelize;
+    const original = sequelize.query.bind(sequelize);
+    let statements = 0;
+    sequelize.query = ((...args: Parameters<typeof original>) => (statements++, original(...args))) as typeof original;
+    try {
+      await pull().set('If-None-Match', first.headers.etag!).expect(304);
+    } finally {
+      sequelize.query = original;
+    }
+    expect(statements, 'SQL statements for a cached 304').to.equal(0);
+
+    // Another instance publishes: this one keeps serving what it read, within the cache time.
+    const previous = (await models().EdgeState.findByPk(EDGE_STATE_ID))!.servedVersionId;
+    const body = `# published by another instance ${crypto.randomUUID()}\n`;
+    const elsewhere = await models().EdgeConfigVersion.create({ body, sha256: sha(body), status: 'published', reason: 'pull cache test: another instance' });
+    await models().EdgeState.update({ servedVersionId: elsewhere.id }, { where: { id: EDGE_STATE_ID } });
+    try {
+      expect((await pull().set('If-None-Match', first.headers.etag!)).status).to.equal(304);
+    } finally {
+      await models().EdgeState.update({ servedVersionId: previous }, { where: { id: EDGE_STATE_ID } });
+      await elsewhere.destroy();
+    }
+
+    // This instance publishes: served at the very next pull.
+    await addService();
+    const mine = await publishEdgeConfig(testCommand(), { reason: 'pull cache test: a service added' });
+    expect(mine.changed).to.equal(true);
+    const next = await pull().set('If-None-Match', first.headers.etag!).expect(200);
+    expect(next.headers['x-berth-version']).to.equal(String(mine.version.id));
+  });
+});
+
 describe('GET /nginx.conf from an allow-listed address', function () {
   this.timeout(30_000);
   // supertest connects over loopback: IPv4 (plain or mapped into IPv6) or ::1.

@@ -17,9 +17,14 @@ import { signedInAgent } from '../../support/login.js';
 const models = () => testContext().db.models;
 const label = () => `app-${crypto.randomBytes(3).toString('hex')}`;
 
-/** A port range of its own for one test (10 ports inside 16000-19999), so other tests' rows never interfere. */
+/**
+ * A port range of its own for one test (10 ports inside 16000-19999, used by no other file), so no
+ * other test's rows interfere: the next block each time (each run has a fresh database), never a
+ * random one two tests could both draw.
+ */
+let rangesGiven = 0;
 function ownRange(): [number, number] {
-  const first = 16_000 + crypto.randomInt(0, 399) * 10;
+  const first = 16_000 + rangesGiven++ * 10;
   return [first, first + 9];
 }
 
@@ -54,7 +59,7 @@ describe('edge: service rules', function () {
 
     it('refuses each hostile public name', async () => {
       const { agent, csrf } = await signedInAgent(fixture.app, { admin: true });
-      const ct = await createContainer();
+      const ct = await createContainer({ managed: true });
       for (const name of hostileNames) {
         const res = await agent.post(`/containers/${ct.id}/services`).set('X-CSRF-Token', csrf).send({ type: 'http', internalPort: 80, externalHostname: name });
         expect(res.status, JSON.stringify(name)).to.equal(422);
@@ -67,7 +72,7 @@ describe('edge: service rules', function () {
 
     it('refuses each hostile port, type and flag', async () => {
       const { agent, csrf } = await signedInAgent(fixture.app, { admin: true });
-      const ct = await createContainer();
+      const ct = await createContainer({ managed: true });
       for (const port of hostilePorts) {
         for (const field of ['internalPort', 'externalPort']) {
           const body = { type: 'tcp', internalPort: 22, [field]: port };
@@ -90,7 +95,7 @@ describe('edge: service rules', function () {
 
     it('refuses a name for tcp/udp, a port for http, TLS on udp, and an http service without a name', async () => {
       const { agent, csrf } = await signedInAgent(fixture.app, { admin: true });
-      const ct = await createContainer();
+      const ct = await createContainer({ managed: true });
       const cases: Array<[Record<string, unknown>, string, string]> = [
         [{ type: 'tcp', internalPort: 22, externalHostname: `${label()}.example.org` }, 'externalHostname', 'reached by port'],
         [{ type: 'http', internalPort: 80, externalHostname: `${label()}.example.org`, externalPort: 12001 }, 'externalPort', 'reached by name'],
@@ -133,19 +138,19 @@ describe('edge: service rules', function () {
     it('takes a chosen port inside the range; refuses one outside it, a reserved one and the edge https port (422), and a taken one (409)', async () => {
       const [first, last] = ownRange();
       const cmd = commandWith({ EDGE_TCP_PORTS: [first, last], EDGE_RESERVED_PORTS: [first + 1], EDGE_HTTPS_PORT: first + 2 });
-      const ct = await createContainer();
-      const mine = await createService(cmd, ct, { type: 'tcp', internalPort: 22, externalPort: first + 3 }, { anyName: false });
+      const ct = await createContainer({ managed: true });
+      const mine = await createService(cmd, ct, { type: 'tcp', internalPort: 22, externalPort: first + 3 }, { anyName: false, anyContainer: true });
       expect(mine.service.externalPort).to.equal(first + 3);
       for (const [port, message] of [[first - 1, `take external ports ${first}-${last}`], [last + 1, 'take external ports'], [first + 1, 'reserved'], [first + 2, 'reserved']] as const) {
-        const err = await refusal(createService(cmd, ct, { type: 'tcp', internalPort: 22, externalPort: port }, { anyName: false }));
+        const err = await refusal(createService(cmd, ct, { type: 'tcp', internalPort: 22, externalPort: port }, { anyName: false, anyContainer: true }));
         expect(err, String(port)).to.be.instanceOf(ValidationError);
         expect(err.fields!.externalPort, String(port)).to.contain(message);
       }
-      const taken = await refusal(createService(cmd, await createContainer(), { type: 'tcp', internalPort: 22, externalPort: first + 3 }, { anyName: false }));
+      const taken = await refusal(createService(cmd, await createContainer({ managed: true }), { type: 'tcp', internalPort: 22, externalPort: first + 3 }, { anyName: false, anyContainer: true }));
       expect(taken).to.be.instanceOf(ConflictError);
       expect(taken.fields!.externalPort).to.contain(`tcp port ${first + 3} is already taken`).and.not.contain(ct.hostname);
       // The same number is free for udp (another index entry), and the edge's https port is a tcp matter only.
-      const udp = await createService(commandWith({ EDGE_UDP_PORTS: [first, last] }), ct, { type: 'udp', internalPort: 53, externalPort: first + 3 }, { anyName: false });
+      const udp = await createService(commandWith({ EDGE_UDP_PORTS: [first, last] }), ct, { type: 'udp', internalPort: 53, externalPort: first + 3 }, { anyName: false, anyContainer: true });
       expect(udp.service.externalPort).to.equal(first + 3);
       expect(await models().Service.count({ where: { containerId: ct.id } })).to.equal(2);
     });
@@ -153,16 +158,16 @@ describe('edge: service rules', function () {
     it('allocates the lowest free port, skipping reserved and held ones, and says so when the range is full (409)', async () => {
       const [first, last] = ownRange();
       const cmd = commandWith({ EDGE_TCP_PORTS: [first, last], EDGE_RESERVED_PORTS: [first + 1] });
-      const ct = await createContainer();
-      await createService(cmd, ct, { type: 'tcp', internalPort: 1, externalPort: first + 2 }, { anyName: false });
+      const ct = await createContainer({ managed: true });
+      await createService(cmd, ct, { type: 'tcp', internalPort: 1, externalPort: first + 2 }, { anyName: false, anyContainer: true });
       const ports: number[] = [];
-      for (let i = 0; i < 7; i++) ports.push((await createService(cmd, ct, { type: 'tcp', internalPort: 22 }, { anyName: false })).service.externalPort!);
+      for (let i = 0; i < 7; i++) ports.push((await createService(cmd, ct, { type: 'tcp', internalPort: 22 }, { anyName: false, anyContainer: true })).service.externalPort!);
       expect(ports).to.deep.equal([first, first + 3, first + 4, first + 5, first + 6, first + 7, first + 8]);
       const freed = (await models().Service.findOne({ where: { type: 'tcp', externalPort: first + 4 } }))!;
       await freed.destroy();
-      expect((await createService(cmd, ct, { type: 'tcp', internalPort: 22 }, { anyName: false })).service.externalPort, 'a freed port is reused').to.equal(first + 4);
-      expect((await createService(cmd, ct, { type: 'tcp', internalPort: 22 }, { anyName: false })).service.externalPort).to.equal(last);
-      const full = await refusal(createService(cmd, ct, { type: 'tcp', internalPort: 22 }, { anyName: false }));
+      expect((await createService(cmd, ct, { type: 'tcp', internalPort: 22 }, { anyName: false, anyContainer: true })).service.externalPort, 'a freed port is reused').to.equal(first + 4);
+      expect((await createService(cmd, ct, { type: 'tcp', internalPort: 22 }, { anyName: false, anyContainer: true })).service.externalPort).to.equal(last);
+      const full = await refusal(createService(cmd, ct, { type: 'tcp', internalPort: 22 }, { anyName: false, anyContainer: true }));
       expect(full).to.be.instanceOf(ConflictError);
       expect(full.message).to.contain(`No free tcp port is left on the edge (range ${first}-${last})`);
     });
@@ -170,8 +175,8 @@ describe('edge: service rules', function () {
     it('gives concurrent allocations different ports (the unique index decides)', async () => {
       const [first, last] = ownRange();
       const cmd = commandWith({ EDGE_UDP_PORTS: [first, last] });
-      const containers = await Promise.all(Array.from({ length: 6 }, () => createContainer()));
-      const results = await Promise.all(containers.map((ct) => createService(cmd, ct, { type: 'udp', internalPort: 53 }, { anyName: false })));
+      const containers = await Promise.all(Array.from({ length: 6 }, () => createContainer({ managed: true })));
+      const results = await Promise.all(containers.map((ct) => createService(cmd, ct, { type: 'udp', internalPort: 53 }, { anyName: false, anyContainer: true })));
       const ports = results.map((r) => r.service.externalPort!);
       expect(new Set(ports).size).to.equal(6);
       for (const p of ports) expect(p).to.be.within(first, last);
@@ -181,7 +186,7 @@ describe('edge: service rules', function () {
 
     it('moves an edited service to a new chosen port, refusing one another service holds', async () => {
       const { agent, user, csrf } = await signedInAgent(fixture.app);
-      const ct = await createContainer({ username: user.username });
+      const ct = await createContainer({ managed: true, username: user.username });
       const a = await agent.post(`/containers/${ct.id}/services`).set('X-CSRF-Token', csrf).send({ type: 'tcp', internalPort: 22 }).expect(201);
       const b = await agent.post(`/containers/${ct.id}/services`).set('X-CSRF-Token', csrf).send({ type: 'tcp', internalPort: 23 }).expect(201);
       expect(a.body.externalPort).not.to.equal(b.body.externalPort);
@@ -199,7 +204,7 @@ describe('edge: service rules', function () {
     it('lets a user claim a name under an open domain by JSON and an admin name a domain it is not under', async () => {
       const open = await createDomain({ userClaimable: true });
       const { agent, user, csrf } = await signedInAgent(fixture.app);
-      const ct = await createContainer({ username: user.username });
+      const ct = await createContainer({ managed: true, username: user.username });
       const res = await agent.post(`/containers/${ct.id}/services`).set('X-CSRF-Token', csrf).send({ type: 'http', internalPort: '3000', externalHostname: `${label()}.${open.name}` }).expect(201);
       expect(res.body).to.include({ internalPort: 3000, domain: open.name, tls: true });
     });

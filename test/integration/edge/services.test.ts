@@ -24,7 +24,7 @@ describe('edge: services API and forms', function () {
 
   it('adds an http service under a claimable domain by JSON: 201, Location, the service JSON, audited on the container', async () => {
     const { agent, user, csrf } = await signedInAgent(fixture.app);
-    const ct = await createContainer({ username: user.username });
+    const ct = await createContainer({ managed: true, username: user.username });
     const domain = await createDomain({ userClaimable: true });
     const name = `${label()}.${domain.name}`;
     const res = await agent.post(`/containers/${ct.id}/services`).set('X-CSRF-Token', csrf).send({ type: 'http', internalPort: 8080, externalHostname: name.toUpperCase() }).expect(201);
@@ -55,7 +55,7 @@ describe('edge: services API and forms', function () {
 
   it('adds a tcp service by the form (303 back with a flash), shows it on the container page, edits and deletes it by form', async () => {
     const { agent, user, csrf } = await signedInAgent(fixture.app);
-    const ct = await createContainer({ username: user.username });
+    const ct = await createContainer({ managed: true, username: user.username });
     const added = await agent.post(`/containers/${ct.id}/services`).type('form').send({ type: 'tcp', internalPort: '5432', externalHostname: '', externalPort: '', tls: '1', _csrf: csrf }).expect(303);
     expect(added.headers.location).to.equal(`/containers/${ct.id}#services`);
     const row = (await models().Service.findOne({ where: { containerId: ct.id } }))!;
@@ -85,7 +85,7 @@ describe('edge: services API and forms', function () {
 
   it('changes and removes a service by PUT and DELETE', async () => {
     const { agent, user, csrf } = await signedInAgent(fixture.app, { admin: true });
-    const ct = await createContainer({ username: `someone-${label()}` });
+    const ct = await createContainer({ managed: true, username: `someone-${label()}` });
     const created = await agent.post(`/containers/${ct.id}/services`).set('X-CSRF-Token', csrf).send({ type: 'udp', internalPort: 53, externalPort: 13053 }).expect(201);
     expect(created.body).to.include({ type: 'udp', externalPort: 13053, tls: false });
     const changed = await agent.put(`/containers/${ct.id}/services/${created.body.id}`).set('X-CSRF-Token', csrf).send({ type: 'tcp', internalPort: 22, externalPort: 12022, tls: true }).expect(200);
@@ -99,7 +99,7 @@ describe('edge: services API and forms', function () {
     const owner = await signedInAgent(fixture.app);
     const other = await signedInAgent(fixture.app);
     const admin = await signedInAgent(fixture.app, { admin: true });
-    const ct = await createContainer({ username: owner.user.username });
+    const ct = await createContainer({ managed: true, username: owner.user.username });
     const svc = await createService({ containerId: ct.id, type: 'tcp', externalPort: 12500 });
     const body = { type: 'tcp', internalPort: 22 };
     await other.agent.get(`/containers/${ct.id}/services`).set('Accept', 'application/json').expect(404);
@@ -108,16 +108,45 @@ describe('edge: services API and forms', function () {
     await other.agent.put(`/containers/${ct.id}/services/${svc.id}`).set('X-CSRF-Token', other.csrf).send(body).expect(404);
     await other.agent.delete(`/containers/${ct.id}/services/${svc.id}`).set('Accept', 'application/json').set('X-CSRF-Token', other.csrf).expect(404);
     // A service is only found under its own container.
-    const owned = await createContainer({ username: owner.user.username });
+    const owned = await createContainer({ managed: true, username: owner.user.username });
     await owner.agent.get(`/containers/${owned.id}/services/${svc.id}`).set('Accept', 'application/json').expect(404);
     await owner.agent.put(`/containers/${ct.id}/services/${svc.id}`).set('X-CSRF-Token', owner.csrf).send({ ...body, externalPort: 12500 }).expect(200);
     await admin.agent.get(`/containers/${ct.id}/services`).set('Accept', 'application/json').expect(200);
     await admin.agent.delete(`/containers/${ct.id}/services/${svc.id}`).set('Accept', 'application/json').set('X-CSRF-Token', admin.csrf).expect(200);
   });
 
+  describe('pointing the edge at another host', () => {
+    it("refuses a user's service on a container Berth did not make (its address is typed), and lets an admin add it", async () => {
+      const user = await signedInAgent(fixture.app);
+      const admin = await signedInAgent(fixture.app, { admin: true });
+      const typed = await createContainer({ managed: false, username: user.user.username, status: 'running', ipv4Address: '10.0.0.1' });
+      const refused = await user.agent.post(`/containers/${typed.id}/services`).set('X-CSRF-Token', user.csrf).send({ type: 'tcp', internalPort: 5432 }).expect(403);
+      expect(refused.body.error).to.match(/only administrators publish its services/);
+      expect(await testContext().db.models.Service.count({ where: { containerId: typed.id } })).to.equal(0);
+      await admin.agent.post(`/containers/${typed.id}/services`).set('X-CSRF-Token', admin.csrf).send({ type: 'tcp', internalPort: 5432 }).expect(201);
+    });
+
+    it('refuses an owner changing the address or state of a container Berth made or one with services; an admin may', async () => {
+      const user = await signedInAgent(fixture.app);
+      const admin = await signedInAgent(fixture.app, { admin: true });
+      const made = await createContainer({ managed: true, username: user.user.username, status: 'running' });
+      const withService = await createContainer({ managed: false, username: user.user.username, status: 'running' });
+      await createService({ containerId: withService.id, type: 'tcp', externalPort: 12510 });
+      for (const ct of [made, withService]) {
+        const before = ct.ipv4Address;
+        const res = await user.agent.post(`/containers/${ct.id}`).set('Accept', 'application/json').set('X-CSRF-Token', user.csrf).send({ ipv4Address: '192.0.2.77' }).expect(422);
+        expect(res.body.fields).to.have.property('ipv4Address');
+        await user.agent.post(`/containers/${ct.id}`).set('Accept', 'application/json').set('X-CSRF-Token', user.csrf).send({ purpose: 'still mine to describe' }).expect(200);
+        await ct.reload();
+        expect(ct.ipv4Address).to.equal(before);
+      }
+      await admin.agent.post(`/containers/${made.id}`).set('Accept', 'application/json').set('X-CSRF-Token', admin.csrf).send({ ipv4Address: `192.0.2.${crypto.randomInt(100, 250)}` }).expect(200);
+    });
+  });
+
   describe("the ancestor's hijack", () => {
     it('refuses a registration without credentials (401) and with an edge token (403), writing nothing', async () => {
-      const ct = await createContainer();
+      const ct = await createContainer({ managed: true });
       const name = `${label()}.example.org`;
       // A visitor with a session but no login (so the CSRF check passes and authentication decides), and a made-up token.
       const anonymous = request.agent(fixture.app);
@@ -132,7 +161,7 @@ describe('edge: services API and forms', function () {
 
     it('refuses a user a name under a domain users may not claim, outside every domain, or two labels deep (422)', async () => {
       const { agent, user, csrf } = await signedInAgent(fixture.app);
-      const ct = await createContainer({ username: user.username });
+      const ct = await createContainer({ managed: true, username: user.username });
       const closed = await createDomain({ userClaimable: false });
       const open = await createDomain({ userClaimable: true });
       for (const name of [`${label()}.${closed.name}`, `${label()}.elsewhere-${label()}.org`, `a.${label()}.${open.name}`, open.name]) {
@@ -144,13 +173,13 @@ describe('edge: services API and forms', function () {
 
     it("answers 409 for a name another owner's service holds, without saying whose", async () => {
       const victim = await signedInAgent(fixture.app);
-      const victimCt = await createContainer({ username: victim.user.username, hostname: `victim-${label()}.example.org` });
+      const victimCt = await createContainer({ managed: true, username: victim.user.username, hostname: `victim-${label()}.example.org` });
       const domain = await createDomain({ userClaimable: true });
       const name = `${label()}.${domain.name}`;
       await victim.agent.post(`/containers/${victimCt.id}/services`).set('X-CSRF-Token', victim.csrf).send({ type: 'http', internalPort: 80, externalHostname: name }).expect(201);
 
       const { agent, user, csrf } = await signedInAgent(fixture.app);
-      const ct = await createContainer({ username: user.username });
+      const ct = await createContainer({ managed: true, username: user.username });
       const res = await agent.post(`/containers/${ct.id}/services`).set('X-CSRF-Token', csrf).send({ type: 'http', internalPort: 80, externalHostname: name }).expect(409);
       expect(res.body.error).to.contain('already taken');
       const form = await agent.post(`/containers/${ct.id}/services`).type('form').send({ type: 'http', internalPort: '80', externalHostname: name, _csrf: csrf }).expect(409);
@@ -167,7 +196,7 @@ describe('edge: services API and forms', function () {
 
     it('lets an admin take any valid name: under a closed domain (its domain) or outside every domain (none)', async () => {
       const { agent, csrf } = await signedInAgent(fixture.app, { admin: true });
-      const ct = await createContainer();
+      const ct = await createContainer({ managed: true });
       const closed = await createDomain({ userClaimable: false });
       const under = await agent.post(`/containers/${ct.id}/services`).set('X-CSRF-Token', csrf).send({ type: 'http', internalPort: 80, externalHostname: `${label()}.${closed.name}` }).expect(201);
       expect(under.body.domain).to.equal(closed.name);
@@ -178,7 +207,7 @@ describe('edge: services API and forms', function () {
 
     it("lets an owner edit a service that keeps a name an admin gave it, but not take another such name", async () => {
       const owner = await signedInAgent(fixture.app);
-      const ct = await createContainer({ username: owner.user.username });
+      const ct = await createContainer({ managed: true, username: owner.user.username });
       const closed = await createDomain({ userClaimable: false });
       const given = `${label()}.${closed.name}`;
       const svc = await createService({ containerId: ct.id, externalHostname: given, domainId: closed.id });
@@ -191,7 +220,7 @@ describe('edge: services API and forms', function () {
 
   it('re-renders the add form with field messages and what was typed (422), escaped', async () => {
     const { agent, user, csrf } = await signedInAgent(fixture.app);
-    const ct = await createContainer({ username: user.username });
+    const ct = await createContainer({ managed: true, username: user.username });
     const res = await agent.post(`/containers/${ct.id}/services`).type('form').send({ type: 'udp', internalPort: '70000', externalHostname: '<b>x</b>', tls: '1', _csrf: csrf }).expect(422);
     expect(res.text).to.contain('The internal port is a number from 1 to 65535.').and.contain('&lt;b&gt;x&lt;/b&gt;').and.not.contain('<b>x</b>');
     expect(res.text).to.contain('Add a service').and.contain(`/containers/${ct.id}"`);
