@@ -51,6 +51,9 @@ export function testConfig(databaseUrl: string, overrides: Record<string, string
       LOGIN_MAX_FAILURES_PER_IP: '100000',
       // Tests change EdgeState and tokens behind the app's back ("another instance"); the pull cache has its own test.
       EDGE_PULL_CACHE_MS: '0',
+      // Every service or domain change publishes; nginx -t on each would cost most tests time for nothing.
+      // The tests of the check (publish, edge-pull, nginx-check) ask for nginx themselves.
+      EDGE_NGINX_BINARY: 'none',
       ...overrides,
     },
   });

@@ -12,31 +12,14 @@ import path from 'node:path';
 import { expect } from 'chai';
 import { projectRoot } from '../../src/lib/paths.js';
 import { track } from '../support/resources.js';
+import { EDGE_PULL_SCRIPT, runEdgePull, type EdgePullRun } from '../support/edge-pull.js';
 
-const SCRIPT = path.join(projectRoot, 'bin/berth-edge-pull');
+const SCRIPT = EDGE_PULL_SCRIPT;
 const TOKEN = `berth_${'a'.repeat(43)}`;
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function runPull(env: Record<string, string>, args: string[] = []): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('sh', [SCRIPT, ...args], { cwd: projectRoot, env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
-    child.once('error', reject);
-    child.once('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
+/** Runs the script as cron would (test/support/edge-pull.ts). */
+const runPull = (env: Record<string, string>, args: string[] = []): Promise<Run> => runEdgePull(env, args, 30_000);
+type Run = EdgePullRun;
 
 const sha256 = (text: string) => crypto.createHash('sha256').update(text).digest('hex');
 

@@ -22,7 +22,6 @@ import { Auditor } from '../../../src/audit/index.js';
 import { openDatabase, type Db } from '../../../src/database.js';
 import { publishEdgeConfig } from '../../../src/edge/publish.js';
 import { createLogger } from '../../../src/lib/logger.js';
-import { projectRoot } from '../../../src/lib/paths.js';
 import { createApiToken } from '../../../src/services/apiTokens.js';
 import { createContainer } from '../../factories/inventory.js';
 import { createAdminUser } from '../../factories/users.js';
@@ -30,32 +29,13 @@ import { testCommand } from '../../support/command.js';
 import { testConfig, testContext } from '../../support/context.js';
 import { createScratchDatabase, type ScratchDatabase } from '../../support/databases.js';
 import { makeCertificates, type TestCertificates } from '../../support/tls.js';
+import { runEdgePull, type EdgePullRun } from '../../support/edge-pull.js';
 
 const NGINX = '/usr/sbin/nginx';
-const SCRIPT = path.join(projectRoot, 'bin/berth-edge-pull');
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs the script with `sh` (argv, no shell string) and only the environment given, as cron would. */
-function runPull(env: Record<string, string>, args: string[] = []): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('sh', [SCRIPT, ...args], { cwd: projectRoot, env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-    child.once('error', reject);
-    child.once('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
+/** Runs the script as cron would (test/support/edge-pull.ts). */
+const runPull = (env: Record<string, string>, args: string[] = []): Promise<Run> => runEdgePull(env, args, 60_000);
+type Run = EdgePullRun;
 
 /** A port the OS calls free right now (nginx binds it later: the config names ports, it cannot ask for 0). */
 function freePort(): Promise<number> {
