@@ -30,24 +30,14 @@ import { testConfig, testContext } from '../../support/context.js';
 import { createScratchDatabase, type ScratchDatabase } from '../../support/databases.js';
 import { makeCertificates, type TestCertificates } from '../../support/tls.js';
 import { runEdgePull, type EdgePullRun } from '../../support/edge-pull.js';
+// Ports the OS calls free right now (nginx binds them later: the config names ports, it cannot ask for 0).
+import { freePort } from '../../support/nginx.js';
 
 const NGINX = '/usr/sbin/nginx';
 
 /** Runs the script as cron would (test/support/edge-pull.ts). */
 const runPull = (env: Record<string, string>, args: string[] = []): Promise<Run> => runEdgePull(env, args, 60_000);
 type Run = EdgePullRun;
-
-/** A port the OS calls free right now (nginx binds it later: the config names ports, it cannot ask for 0). */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /** Retries `attempt` until it resolves (nginx answers after a start or reload in its own time), for at most `ms`. */
 async function eventually<T>(what: string, attempt: () => Promise<T>, ms = 10_000): Promise<T> {
