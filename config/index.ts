@@ -16,6 +16,15 @@ const bool = (fallback: boolean) =>
     .stringbool({ truthy: ['true', '1', 'yes'], falsy: ['false', '0', 'no'], case: 'sensitive', error: 'must be true or false' })
     .default(fallback);
 const int = (fallback: number, min: number, max: number) => z.coerce.number().int().min(min).max(max).default(fallback);
+/** True for a time zone name Intl knows (an IANA name such as Asia/Kolkata, or UTC). */
+export function isTimeZone(name: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: name });
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 /**
  * A path on the edge host as Berth writes it into nginx.conf: absolute, letters, digits and . _ / -
@@ -173,7 +182,27 @@ const schema = z.object({
   PROVISION_POLL_MS: int(1000, 10, 60_000),
   /** DELETE /containers/:id waits this long for its job, then answers 202 with the job. */
   CONTAINER_DELETE_WAIT_SECONDS: int(60, 0, 3600),
-  TZ: z.string().default('Asia/Kolkata'),
+  /** The time zone of the expiry scan (08:00 there) and of its days (any IANA name). */
+  TZ: z.string().refine(isTimeZone, 'must be an IANA time zone such as Asia/Kolkata or Europe/Berlin').default('Asia/Kolkata'),
+  // Email (docs/notifications.md): every mail goes through the outbox, delivered by the job runner.
+  /** How often the runner looks for mail to send (new mail in the outbox waits at most this long). */
+  OUTBOX_POLL_MS: int(2000, 50, 60_000),
+  /** How long a runner may hold a message it is sending before another runner may retry it. */
+  OUTBOX_LEASE_SECONDS: int(120, 5, 3600),
+  /** A message the SMTP server keeps refusing for a while (4xx, unreachable) is retried for this long, then marked failed. */
+  OUTBOX_RETRY_HOURS: int(72, 1, 30 * 24),
+  /** The longest wait between two attempts (the wait doubles from 15 s). */
+  OUTBOX_MAX_BACKOFF_SECONDS: int(600, 1, 24 * 3600),
+  /** Sent messages are deleted after this many days (failed ones stay until an admin acts). */
+  OUTBOX_KEEP_DAYS: int(30, 1, 3650),
+  /** The daily expiry scan runs at this time in TZ (HH:MM, 24 h). */
+  EXPIRY_SCAN_TIME: z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be a time such as 08:00').default('08:00'),
+  /** Send reminders to ADMIN_EMAILS in copy. */
+  EXPIRY_CC_ADMINS: bool(false),
+  /** How far an "extend" link moves the expiry date (never past CONTAINER_EXPIRY_MAX_DAYS from today). */
+  EXPIRY_EXTEND_DAYS: int(30, 1, 3650),
+  /** How long an "extend" link in a reminder stays usable. */
+  EXPIRY_LINK_DAYS: int(14, 1, 90),
   // The edge: the nginx.conf Berth renders for the reverse-proxy hosts (docs/edge.md). Paths are the
   // edge host's; none of them may hold nginx syntax, so they are checked as plain absolute paths.
   /** `load_module` line for Debian's dynamic stream module; `none` when nginx has it built in. */

@@ -25,6 +25,10 @@ import { PublicDomain } from './PublicDomain.js';
 import { EdgeConfigVersion } from './EdgeConfigVersion.js';
 import { EdgeState } from './EdgeState.js';
 import { Edge } from './Edge.js';
+import { OutboxMessage } from './OutboxMessage.js';
+import { NotificationLog } from './NotificationLog.js';
+import { ExtendLink } from './ExtendLink.js';
+import { ExpiryPolicy } from './ExpiryPolicy.js';
 
 export { JobRunner };
 export { Container, Job, JobOutput, Node, RateLimit, Service, Session, User };
@@ -34,6 +38,7 @@ export { AccountRequest, ApiToken };
 export { AuditEvent, Credential, CsvImport, MachineSnapshot, ScheduledRun, VirtualMachine };
 export { ContainerRequest, ContainerTemplate, IdempotencyKey, IpPool, UserQuota };
 export { Edge, EdgeConfigVersion, EdgeState, PublicDomain };
+export { ExpiryPolicy, ExtendLink, NotificationLog, OutboxMessage };
 
 export interface Models {
   User: typeof User;
@@ -62,6 +67,10 @@ export interface Models {
   EdgeConfigVersion: typeof EdgeConfigVersion;
   EdgeState: typeof EdgeState;
   Edge: typeof Edge;
+  OutboxMessage: typeof OutboxMessage;
+  NotificationLog: typeof NotificationLog;
+  ExtendLink: typeof ExtendLink;
+  ExpiryPolicy: typeof ExpiryPolicy;
 }
 
 /**
@@ -96,6 +105,10 @@ export function initModels(sequelize: Sequelize): Models {
     EdgeConfigVersion: EdgeConfigVersion.initModel(sequelize),
     EdgeState: EdgeState.initModel(sequelize),
     Edge: Edge.initModel(sequelize),
+    OutboxMessage: OutboxMessage.initModel(sequelize),
+    NotificationLog: NotificationLog.initModel(sequelize),
+    ExtendLink: ExtendLink.initModel(sequelize),
+    ExpiryPolicy: ExpiryPolicy.initModel(sequelize),
   };
   Node.hasMany(Container, { foreignKey: 'nodeId', as: 'containers' });
   Container.belongsTo(Node, { foreignKey: 'nodeId', as: 'node' });

@@ -11,12 +11,14 @@ export interface TokenKeys {
   apiToken: Buffer;
   /** Keys the HMAC stored for set-password links. */
   passwordSetup: Buffer;
+  /** Keys the HMAC stored for the "extend" links in expiry reminders. */
+  extendLink: Buffer;
 }
 
 /** The HMAC keys, from API_TOKEN_SECRET or derived from SESSION_SECRET (each bound to its purpose). */
 export function tokenKeys(config: Config): TokenKeys {
   const master = config.API_TOKEN_SECRET ?? config.SESSION_SECRET;
-  return { apiToken: deriveKey(master, 'api-token'), passwordSetup: deriveKey(master, 'password-setup') };
+  return { apiToken: deriveKey(master, 'api-token'), passwordSetup: deriveKey(master, 'password-setup'), extendLink: deriveKey(master, 'extend-link') };
 }
 
 /** A new API token: the value shown once, its stored HMAC, and a hint (prefix) to tell tokens apart. */
@@ -39,4 +41,15 @@ export function generateSetupToken(keys: TokenKeys): { token: string; hash: stri
 /** The stored form of a presented set-password token, or null when malformed. */
 export function hashSetupToken(keys: TokenKeys, token: string): string | null {
   return SETUP_TOKEN_RE.test(token) ? hmacHex(keys.passwordSetup, token) : null;
+}
+
+/** A new "extend" link token and its stored HMAC. */
+export function generateExtendToken(keys: TokenKeys): { token: string; hash: string } {
+  const token = randomToken(32);
+  return { token, hash: hmacHex(keys.extendLink, token) };
+}
+
+/** The stored form of a presented "extend" token, or null when malformed. */
+export function hashExtendToken(keys: TokenKeys, token: string): string | null {
+  return SETUP_TOKEN_RE.test(token) ? hmacHex(keys.extendLink, token) : null;
 }

@@ -31,6 +31,7 @@ export const SUBJECT_KINDS = {
   service: { label: 'service', owned: true },
   publicDomain: { label: 'domain', owned: false },
   edgeConfigVersion: { label: 'version', owned: false },
+  outboxMessage: { label: 'message', owned: false },
 } as const;
 
 export type SubjectKind = keyof typeof SUBJECT_KINDS;

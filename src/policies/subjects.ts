@@ -1,5 +1,5 @@
 import type { Request, RequestHandler, Response } from 'express';
-import type { AccountRequest, ApiToken, Container, ContainerRequest, ContainerTemplate, Credential, CsvImport, EdgeConfigVersion, IpPool, Job, Models, Node, PublicDomain, Service, User, VirtualMachine } from '../../models/index.js';
+import type { AccountRequest, ApiToken, Container, ContainerRequest, ContainerTemplate, Credential, CsvImport, EdgeConfigVersion, IpPool, Job, Models, Node, OutboxMessage, PublicDomain, Service, User, VirtualMachine } from '../../models/index.js';
 import { kindByKey } from '../inventory/kinds.js';
 import { NotFoundError } from '../lib/errors.js';
 import { authorize, SUBJECT_KINDS, type Action, type Owner, type SubjectKind } from './authorize.js';
@@ -41,6 +41,7 @@ export interface LoadedSubjects {
   service: Service;
   publicDomain: PublicDomain;
   edgeConfigVersion: EdgeConfigVersion;
+  outboxMessage: OutboxMessage;
 }
 
 export type LoadMiddleware = RequestHandler & { subject: SubjectDeclaration };
@@ -143,6 +144,7 @@ export function subjectLoaders(models: Models) {
     publicDomain: simple('publicDomain', (id) => models.PublicDomain.findByPk(id), () => null),
     // Without the body: pages that need it (view, diff) read it themselves.
     edgeConfigVersion: simple('edgeConfigVersion', (id) => models.EdgeConfigVersion.findByPk(id, { attributes: { exclude: ['body'] } }), () => null),
+    outboxMessage: simple('outboxMessage', (id) => models.OutboxMessage.findByPk(id), () => null),
   };
 }
 

@@ -27,6 +27,8 @@ import { containerCreateRoutes } from './containers-create.js';
 import { serviceRoutes } from './services.js';
 import { domainRoutes } from './domains.js';
 import { edgeRoutes } from './edge.js';
+import { expiryRoutes } from './expiry.js';
+import { outboxRoutes } from './outbox.js';
 
 /**
  * The route table: one router per resource (the key is its file, src/routes/<key>.ts), each defining
@@ -56,6 +58,8 @@ const ROUTERS = {
   services: serviceRoutes,
   domains: domainRoutes,
   edge: edgeRoutes,
+  expiry: expiryRoutes,
+  outbox: outboxRoutes,
   'inventory-import': inventoryImportRoutes,
   'inventory-list': inventoryListRoutes,
   credentials: credentialRoutes,

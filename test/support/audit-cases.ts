@@ -9,6 +9,8 @@ import { createRecordWithCredential } from '../factories/credentials.js';
 import { createContainer, createNode, createVm, randomIp, randomMac, uniqueVmid } from '../factories/inventory.js';
 import { serviceAuditCases } from './audit-cases-services.js';
 import { edgeAuditCases } from './audit-cases-edge.js';
+import { expiryAuditCases } from './audit-cases-expiry.js';
+import { outboxAuditCases } from './audit-cases-outbox.js';
 
 /**
  * How the audit-coverage test (test/integration/audit/coverage.test.ts) exercises every state-changing
@@ -114,6 +116,8 @@ export const auditCases: Record<string, AuditEntry> = {
   ...serviceAuditCases(),
   // The edge: versions, pins, reports (src/routes/edge.ts).
   ...edgeAuditCases(),
+  ...expiryAuditCases(),
+  ...outboxAuditCases(),
   // CSV import (src/routes/inventory-import.ts): the upload and its apply are audited as csv-import.*.
   ...Object.fromEntries(
     (['container', 'vm'] as const).flatMap((kind) => {

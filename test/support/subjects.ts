@@ -69,6 +69,10 @@ export const subjectBuilders: Record<SubjectKind, (owner: User, declared: Subjec
     const row = await testContext().db.models.EdgeConfigVersion.create({ body, sha256: crypto.createHash('sha256').update(body).digest('hex'), status: 'rejected' });
     return { [d.param]: row.id };
   },
+  outboxMessage: async (_owner, d) => {
+    const row = await testContext().db.models.OutboxMessage.create({ category: 'test', template: 'test-email', recipients: '[]', subject: 'matrix', payload: 'x', status: 'failed', nextAttemptAt: new Date() });
+    return { [d.param]: row.id };
+  },
 };
 
 /**
