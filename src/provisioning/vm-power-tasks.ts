@@ -1,0 +1,2 @@
+// QEMU power tasks used by the expiry action (helper D fills this in).
+export {};
