@@ -32,6 +32,7 @@ import { createApiToken } from '../src/services/apiTokens.js';
 import { createDomain, setDefaultDomain } from '../src/edge/domains.js';
 import { createService, type ServiceInput } from '../src/edge/services.js';
 import { createAdmin } from '../src/services/createAdmin.js';
+import { enqueueExpiryScan } from '../src/expiry/enqueue-scan.js';
 import { createNode, updateNode } from '../src/services/nodes.js';
 import { addTemplates, createPool, discoverTemplates } from '../src/provisioning/settings.js';
 import { nodeCreateSchema, nodeUpdateSchema } from '../src/routes/nodes.schema.js';
@@ -226,6 +227,16 @@ async function prepareData(config: Config, seed: Seed): Promise<{ adminPassword:
       fs.writeFileSync(passwordFile, `${adminPassword}\n`, { mode: 0o600 });
     }
 
+    // The simulator's Proxmox users, known to Berth with the email addresses Proxmox has for them, so
+    // expiry reminders and job-failure mails reach the catcher before they first log in.
+    // Not the Proxmox admins: the sync would report their promotion on the console.
+    for (const u of seed.users) {
+      if (!u.email || u.groups.includes(config.PROXMOX_ADMIN_GROUP) || (await db.models.User.findOne({ where: { username: u.userid } }))) continue;
+      const realm = u.userid.slice(u.userid.lastIndexOf('@') + 1);
+      const displayName = [u.firstname, u.lastname].filter(Boolean).join(' ') || null;
+      await db.models.User.create({ username: u.userid, realm, role: 'user', email: u.email, displayName, passwordHash: null, lastLoginAt: null });
+    }
+
     // The simulator's nodes, registered with its API token (through the nodes page's commands), so
     // "Sync now" on the drift page works at once. The simulator answers on a new port each run, so a
     // second run points the nodes at it, giving the token again as a changed address requires.
@@ -295,6 +306,10 @@ async function prepareData(config: Config, seed: Seed): Promise<{ adminPassword:
       [`BERTH_URL=${config.publicUrl}`, `BERTH_EDGE_TOKEN_FILE=${tokenFile}`, 'EDGE_NAME=demo-edge', `NGINX_CONF=${path.join(edgeDir, 'conf', 'nginx.conf')}`, `NGINX_BIN=${nginx}`, `NGINX_PREFIX=${edgeDir}/`, `STATE_DIR=${path.join(edgeDir, 'state')}`, ''].join('\n'),
       { mode: 0o600 },
     );
+    // An expiry scan now (the schedule's is at EXPIRY_SCAN_TIME): the demo's machines that expire
+    // within a week remind their owners, and the mails reach the catcher once the runner is up.
+    // Run again on the same day, it finds every notice already sent.
+    await db.sequelize.transaction((t) => enqueueExpiryScan({ models: db.models, auditor }, { username: null }, undefined, t));
     const edge = [
       `Edge: ${await db.models.Service.count()} services, ${config.publicUrl}/nginx.conf for edge tokens (admin page ${config.publicUrl}/admin/edge).`,
       `  A local nginx on ports ${config.EDGE_HTTP_PORT}/${config.EDGE_HTTPS_PORT} runs it, as a reverse-proxy host's cron would:`,
@@ -373,7 +388,9 @@ function printBanner(): void {
       setup.edge,
       `Mail: Berth sends to the demo's catcher (smtp://${mail.host}:${mail.port}); every mail is printed here`,
       `  and saved in ${mail.dir}. Try ${berthUrl}/register, approve it at ${berthUrl}/account-requests,`,
-      '  then follow the set-password link printed here.',
+      '  then follow the set-password link printed here. Expiry reminders: a scan ran at start (see /admin/notifications);',
+      `  to see the reminders of another day (here: five days on), run in another terminal:`,
+      `  DATA_DIR=${dataDir} PUBLIC_URL=${berthUrl} bin/expiry-scan --at ${new Date(Date.now() + 5 * 86_400_000).toISOString().slice(0, 10)}T08:00:00Z`,
       `Logs: ${logDir} (warnings and errors are shown here). Data: ${dataDir} (delete it to start over).`,
       rule,
       `Berth is ready at ${berthUrl}   (Ctrl-C stops the demo)`,

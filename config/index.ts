@@ -195,8 +195,8 @@ const schema = z.object({
   OUTBOX_MAX_BACKOFF_SECONDS: int(600, 1, 24 * 3600),
   /** Sent messages are deleted after this many days (failed ones stay until an admin acts). */
   OUTBOX_KEEP_DAYS: int(30, 1, 3650),
-  /** The daily expiry scan runs at this time in TZ (HH:MM, 24 h). */
-  EXPIRY_SCAN_TIME: z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be a time such as 08:00').default('08:00'),
+  /** The daily expiry scan runs at this time in TZ (HH:MM, 24 h); `off`: no scheduled scan (bin/expiry-scan still works). */
+  EXPIRY_SCAN_TIME: z.string().regex(/^(off|([01]\d|2[0-3]):[0-5]\d)$/, 'must be a time such as 08:00, or off').default('08:00'),
   /** Send reminders to ADMIN_EMAILS in copy. */
   EXPIRY_CC_ADMINS: bool(false),
   /** How far an "extend" link moves the expiry date (never past CONTAINER_EXPIRY_MAX_DAYS from today). */

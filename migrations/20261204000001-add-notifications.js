@@ -25,12 +25,15 @@ module.exports = {
       recipients: { type: Sequelize.TEXT, allowNull: false },
       cc: { type: Sequelize.TEXT, allowNull: true },
       subject: { type: Sequelize.STRING(255), allowNull: false },
-      payload: { type: Sequelize.TEXT, allowNull: false },
+      // MEDIUMTEXT on MariaDB (TEXT stops at 64 KB; a failed job's mail quotes its output); SQLite's TEXT has no limit.
+      payload: { type: queryInterface.sequelize.getDialect() === 'sqlite' ? Sequelize.TEXT : Sequelize.TEXT('medium'), allowNull: false },
       forUser: { type: Sequelize.STRING(191), allowNull: true },
       dedupeKey: { type: Sequelize.STRING(191), allowNull: true, unique: true },
       status: { type: Sequelize.STRING(16), allowNull: false, defaultValue: 'queued' },
       attempts: { type: Sequelize.INTEGER, allowNull: false, defaultValue: 0 },
       nextAttemptAt: { type: Sequelize.DATE, allowNull: false },
+      // Where the retry window (OUTBOX_RETRY_HOURS) starts: when it was queued, or when an admin retried it.
+      retryFrom: { type: Sequelize.DATE, allowNull: false },
       lockedBy: { type: Sequelize.STRING(64), allowNull: true },
       lockedUntil: { type: Sequelize.DATE, allowNull: true },
       lastError: { type: Sequelize.TEXT, allowNull: true },
@@ -51,6 +54,8 @@ module.exports = {
       username: { type: Sequelize.STRING(191), allowNull: true },
       outboxId: { type: Sequelize.INTEGER, allowNull: true },
       jobId: { type: Sequelize.INTEGER, allowNull: true },
+      // The delete date a 'stopped' or 'delete-due' notice announced (nothing is deleted before it).
+      actionOn: { type: Sequelize.DATEONLY, allowNull: true },
       createdAt: { type: Sequelize.DATE, allowNull: false },
     });
     await queryInterface.addIndex('NotificationLogs', ['itemType', 'itemId', 'notice', 'expiresOn'], { unique: true, name: 'notification_logs_item_notice_date' });

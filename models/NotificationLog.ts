@@ -1,10 +1,11 @@
 import { DataTypes, Model, type CreationOptional, type InferAttributes, type InferCreationAttributes, type Sequelize } from 'sequelize';
 
 /**
- * Reminders (`7d`, `1d`, `today`) and expiry-action notices (`stopped`, `deleted`). One row per
- * (item, notice, expiry date): the unique key is what makes a notice go out once, whoever scans.
+ * Reminders (`7d`, `1d`, `today`) and expiry-action notices (`stopped`; `delete-due`, the delete
+ * announced for an item stopped before the policy said delete; `deleted`). One row per (item,
+ * notice, expiry date): the unique key is what makes a notice go out once, whoever scans.
  */
-export const NOTICES = ['7d', '1d', 'today', 'stopped', 'deleted'] as const;
+export const NOTICES = ['7d', '1d', 'today', 'stopped', 'delete-due', 'deleted'] as const;
 export type Notice = (typeof NOTICES)[number];
 export type ExpiryItemType = 'container' | 'vm';
 
@@ -24,6 +25,8 @@ export class NotificationLog extends Model<InferAttributes<NotificationLog>, Inf
   declare outboxId: CreationOptional<number | null>;
   /** The stop or delete job of an expiry-action notice. */
   declare jobId: CreationOptional<number | null>;
+  /** The delete date a `stopped` or `delete-due` notice announced; null when it announced none. */
+  declare actionOn: CreationOptional<string | null>;
   declare createdAt: CreationOptional<Date>;
 
   static initModel(sequelize: Sequelize): typeof NotificationLog {
@@ -39,6 +42,7 @@ export class NotificationLog extends Model<InferAttributes<NotificationLog>, Inf
         username: { type: DataTypes.STRING(191), allowNull: true },
         outboxId: { type: DataTypes.INTEGER, allowNull: true },
         jobId: { type: DataTypes.INTEGER, allowNull: true },
+        actionOn: { type: DataTypes.DATEONLY, allowNull: true },
         createdAt: DataTypes.DATE,
       },
       {

@@ -28,6 +28,8 @@ export class OutboxMessage extends Model<InferAttributes<OutboxMessage>, InferCr
   declare status: CreationOptional<OutboxStatus>;
   declare attempts: CreationOptional<number>;
   declare nextAttemptAt: Date;
+  /** Where the retry window (OUTBOX_RETRY_HOURS) starts: when it was queued, or when an admin retried it. */
+  declare retryFrom: CreationOptional<Date>;
   declare lockedBy: CreationOptional<string | null>;
   declare lockedUntil: CreationOptional<Date | null>;
   declare lastError: CreationOptional<string | null>;
@@ -51,6 +53,7 @@ export class OutboxMessage extends Model<InferAttributes<OutboxMessage>, InferCr
         status: { type: DataTypes.STRING(16), allowNull: false, defaultValue: 'queued', validate: { isIn: [OUTBOX_STATUSES as unknown as string[]] } },
         attempts: { type: DataTypes.INTEGER, allowNull: false, defaultValue: 0 },
         nextAttemptAt: { type: DataTypes.DATE, allowNull: false },
+        retryFrom: { type: DataTypes.DATE, allowNull: false, defaultValue: DataTypes.NOW },
         lockedBy: { type: DataTypes.STRING(64), allowNull: true },
         lockedUntil: { type: DataTypes.DATE, allowNull: true },
         lastError: { type: DataTypes.TEXT, allowNull: true },

@@ -5,8 +5,8 @@ import type { Models } from '../../models/index.js';
 import type { ExpiryItemType } from '../../models/NotificationLog.js';
 import { generateExtendToken, tokenKeys } from '../lib/tokens.js';
 
-/** The path of an extend link (GET shows a confirmation page; POST extends). */
-export const extendPath = (token: string): string => `/expiry/extend/${token}`;
+/** The path of an extend link (GET shows a confirmation page; POST extends). The token is a query parameter, which the request log blanks, not a path segment. */
+export const extendPath = (token: string): string => `/expiry/link?token=${token}`;
 
 /**
  * Stores a new single-use link for `username` to extend the item from `expiresOn`, valid

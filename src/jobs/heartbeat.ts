@@ -1,7 +1,7 @@
 // Hand-written SQL (allow-listed in eslint.config.js): stale runners are found with a CASE over
 // databaseNow() in the one read of every runner, so staleness is judged by the database's clock.
 import os from 'node:os';
-import { Op, UniqueConstraintError, type ModelStatic, type Sequelize } from 'sequelize';
+import { Op, UniqueConstraintError, type ModelStatic, type Sequelize, type Transaction } from 'sequelize';
 import type { Config } from '../../config/index.js';
 import type { Job, JobRunner, JobOutput, Models } from '../../models/index.js';
 import { createSequelize, databaseNow, DEFAULT_QUERY_TIMEOUT_SECONDS } from '../lib/db/connect.js';
@@ -18,6 +18,11 @@ export interface HeartbeatOptions {
   concurrency: number;
   staleSeconds: number;
   logger: Logger;
+  /**
+   * Called in the transaction that marks a dead runner's job failed (the runner queues the
+   * requester's mail there, so the status and its mail commit together).
+   */
+  onFailed?: (job: Pick<Job, 'id' | 'command' | 'createdBy'>, outcome: { status: 'failure'; exitCode: null; error: string }, transaction: Transaction) => Promise<void>;
 }
 
 /** The three tables the heartbeat touches, as models bound to whichever connection it uses. */
@@ -135,7 +140,7 @@ export class Heartbeat {
     // statement per second in all (issue 11), at the cost of finding them one or two beats later.
     if (!stale.length && this.recoveries++ % ROWLESS_CHECK_EVERY !== 0) return [];
     const orphans = await Job.findAll({
-      attributes: ['id', 'lockedBy', 'lockedAt'],
+      attributes: ['id', 'lockedBy', 'lockedAt', 'command', 'createdBy'],
       where: {
         status: 'running',
         [Op.and]: [
@@ -151,10 +156,14 @@ export class Heartbeat {
         `runner ${job.lockedBy ?? '(none)'} stopped heartbeating` +
         (beat ? ` (last heartbeat ${beat.toISOString()})` : '') +
         `; no heartbeat for over ${staleSeconds} s, so the job was marked failed and not re-run`;
-      const [n] = await Job.update(
-        { status: 'failure', error: reason, finishedAt: databaseNow(this.sequelize) },
-        { where: { id: job.id, status: 'running', lockedBy: job.lockedBy } },
-      );
+      const n = await this.sequelize.transaction(async (transaction) => {
+        const [updated] = await Job.update(
+          { status: 'failure', error: reason, finishedAt: databaseNow(this.sequelize) },
+          { where: { id: job.id, status: 'running', lockedBy: job.lockedBy }, transaction },
+        );
+        if (updated && this.o.onFailed) await this.o.onFailed(job, { status: 'failure', exitCode: null, error: reason }, transaction);
+        return updated;
+      });
       if (!n) continue;
       recovered.push(job.id);
       logger.warn({ jobId: job.id, deadRunner: job.lockedBy }, 'job of a dead runner marked failed');

@@ -1,7 +1,7 @@
 import crypto from 'node:crypto';
 import os from 'node:os';
 import type { Readable } from 'node:stream';
-import { Op, type Sequelize } from 'sequelize';
+import { Op, type Sequelize, type Transaction } from 'sequelize';
 import type { Config } from '../../config/index.js';
 import type { Job, Models } from '../../models/index.js';
 import type { JobStatusValue } from '../../models/Job.js';
@@ -10,6 +10,7 @@ import type { Logger } from '../lib/logger.js';
 import { databaseNow } from '../lib/db/connect.js';
 import { Backoff, sleep } from '../lib/retry.js';
 import { claimJobs } from './claim.js';
+import { queueJobFailureMail } from './failure-mail.js';
 import { jobEvents } from './enqueue.js';
 import { openJobWaker } from './wake.js';
 import { Heartbeat } from './heartbeat.js';
@@ -43,9 +44,9 @@ export interface RunnerOptions {
   /** Start the reaper sidecar that kills job process groups if this process dies (default true). */
   reaper?: boolean;
   /**
-   * Called once a job's final status is recorded (job-runner.ts mails the requester of a failed job,
-   * src/jobs/failure-mail.ts). Not awaited by the job, so it can never delay or change the result;
-   * its errors are logged. stop() waits for the calls under way.
+   * Called once a job's final status is recorded. Not awaited by the job, so it can never delay or
+   * change the result; its errors are logged. stop() waits for the calls under way. (The mail to the
+   * requester of a failed job is not sent from here: it is queued with the status, see `finish`.)
    */
   onFinished?: (job: Job, outcome: JobOutcome) => Promise<void> | void;
 }
@@ -134,7 +135,16 @@ export class JobRunner {
     this.log = o.logger.child({ runnerId: this.id });
     this.auditor = o.auditor ?? new Auditor(o.models, null);
     // database: the heartbeat opens its own connection, so a busy pool cannot make this runner look dead.
-    this.heartbeat = new Heartbeat({ models: o.models, database: o.config?.database, runnerId: this.id, concurrency: o.concurrency, staleSeconds: o.staleSeconds, logger: this.log });
+    this.heartbeat = new Heartbeat({
+      models: o.models,
+      database: o.config?.database,
+      runnerId: this.id,
+      concurrency: o.concurrency,
+      staleSeconds: o.staleSeconds,
+      logger: this.log,
+      // A dead runner's job is marked failed by whoever notices: its mail goes in that same transaction.
+      onFailed: (job, outcome, transaction) => this.queueFailureMail(job, outcome, transaction),
+    });
   }
 
   /** Registers the heartbeat and starts claiming. */
@@ -504,7 +514,7 @@ export class JobRunner {
     // database is back (the output is still in memory).
     const deadline = this.stopping ? Math.max(5, STOP_WRITE_SECONDS - this.o.cancelGraceSeconds) * 1000 : Infinity;
     await writer.close(deadline);
-    if (await this.finish(job.id, { status, exitCode, error }, deadline, log)) this.notifyFinished(job, { status, exitCode, error }, log);
+    if (await this.finish(job, { status, exitCode, error }, deadline, log)) this.notifyFinished(job, { status, exitCode, error }, log);
   }
 
   /** The onFinished hook for jobs this runner marked failed because their runner died (never fails the beat). */
@@ -529,16 +539,30 @@ export class JobRunner {
     this.notifying.add(call);
   }
 
-  /** The fenced final write: only if the job is still running and still ours. True when it was recorded. */
-  private async finish(jobId: number, values: JobOutcome, deadlineMs: number, log: Logger): Promise<boolean> {
+  /** Queues the requester's mail for a failed job in `transaction` (needs the config: the outbox seals its data). */
+  private async queueFailureMail(job: Pick<Job, 'id' | 'command' | 'createdBy'>, outcome: JobOutcome, transaction: Transaction): Promise<void> {
+    if (!this.o.config || outcome.status !== 'failure' || !job.createdBy) return;
+    await queueJobFailureMail({ models: this.o.models, config: this.o.config, logger: this.log }, job, outcome, transaction);
+  }
+
+  /**
+   * The fenced final write: only if the job is still running and still ours. True when it was recorded.
+   * A failure's mail is queued in the same transaction: the status and its mail commit together.
+   */
+  private async finish(job: Job, values: JobOutcome, deadlineMs: number, log: Logger): Promise<boolean> {
+    const jobId = job.id;
     const giveUpAt = Date.now() + deadlineMs;
     const backoff = new Backoff({ initialMs: 100, maxMs: 5000 });
     for (;;) {
       try {
-        const [n] = await this.o.models.Job.update(
-          { ...values, finishedAt: databaseNow(this.o.sequelize) },
-          { where: { id: jobId, lockedBy: this.id, status: 'running' } },
-        );
+        const n = await this.o.sequelize.transaction(async (transaction) => {
+          const [updated] = await this.o.models.Job.update(
+            { ...values, finishedAt: databaseNow(this.o.sequelize) },
+            { where: { id: jobId, lockedBy: this.id, status: 'running' }, transaction },
+          );
+          if (updated) await this.queueFailureMail(job, values, transaction);
+          return updated;
+        });
         if (n) log.info({ status: values.status, exitCode: values.exitCode, error: values.error }, 'job finished');
         else log.warn({ status: values.status }, 'job was no longer ours when it finished; its result is not recorded');
         return n > 0;

@@ -47,6 +47,7 @@ export async function queueMail(deps: { models: Models; config: Config }, mail: 
     if (existing) return existing;
   }
   const cc = addresses(mail.cc);
+  const now = new Date();
   return deps.models.OutboxMessage.create(
     {
       category: mail.category,
@@ -59,7 +60,8 @@ export async function queueMail(deps: { models: Models; config: Config }, mail: 
       dedupeKey: mail.dedupeKey ?? null,
       status: 'queued',
       attempts: 0,
-      nextAttemptAt: new Date(),
+      nextAttemptAt: now,
+      retryFrom: now,
     },
     { transaction },
   );
@@ -68,4 +70,20 @@ export async function queueMail(deps: { models: Models; config: Config }, mail: 
 /** The template data of a queued message. */
 export function openPayload(config: Pick<Config, 'ENCRYPTION_KEY' | 'ENCRYPTION_OLD_KEYS'>, message: Pick<OutboxMessage, 'payload'>): Record<string, unknown> {
   return JSON.parse(outboxVault(config).open(message.payload, OUTBOX_PAYLOAD_PURPOSE)) as Record<string, unknown>;
+}
+
+/**
+ * What a command tells its caller about the mail it caused: queued in the outbox (delivered later by
+ * the job runner), or why there was nothing to queue. A request never waits for SMTP.
+ */
+export interface MailResult {
+  /** The outbox row, or null when nothing was queued. */
+  outboxId: number | null;
+  /** Why nothing was queued ('no email address'), or why it will wait ('SMTP_HOST is not configured'). */
+  reason?: string;
+}
+
+/** The result for a queued row: notes that delivery waits for SMTP_HOST when mail is not configured. */
+export function mailQueued(config: Pick<Config, 'SMTP_HOST'>, row: Pick<OutboxMessage, 'id'>): MailResult {
+  return config.SMTP_HOST ? { outboxId: row.id } : { outboxId: row.id, reason: 'SMTP_HOST is not configured' };
 }

@@ -6,7 +6,8 @@ import { UNBUILT_CONTAINER_STATUSES } from '../../models/Container.js';
 import type { Container, ContainerRequest, Node } from '../../models/index.js';
 import { ConflictError, NotFoundError, ValidationError } from '../lib/errors.js';
 import { enqueueJob, jobEnqueuedEvent } from '../jobs/enqueue.js';
-import { inTransaction, mailerOf, type CommandContext } from '../services/context.js';
+import { mailQueued, queueMail, type MailResult } from '../notify/outbox.js';
+import { inTransaction, type CommandContext } from '../services/context.js';
 import { allocateAddress } from './addresses.js';
 import { checkExpiry } from './expiry.js';
 import { CREATE_TASK, type ContainerRequestInput, type ProvisionParams } from './params.js';
@@ -227,9 +228,13 @@ export async function approveContainerRequest(cmd: CommandContext, requestId: nu
   });
 }
 
-/** Rejects a request: the reservation is released and the requester is mailed the reason (`emailed` says whether it went). */
-export async function rejectContainerRequest(cmd: CommandContext, requestId: number, reason: string): Promise<{ emailed: boolean }> {
-  const request = await inTransaction(cmd, async (t) => {
+/**
+ * Rejects a request: the reservation is released and the mail with the reason is queued in the same
+ * transaction. A requester without an address still gets a queued mail (no recipients, `forUser`
+ * says whose): delivery fails it with the reason, so admins see it in the outbox.
+ */
+export async function rejectContainerRequest(cmd: CommandContext, requestId: number, reason: string): Promise<{ mail: MailResult }> {
+  return inTransaction(cmd, async (t) => {
     const row = await cmd.models.ContainerRequest.findByPk(requestId, { transaction: t, lock: t.LOCK.UPDATE });
     if (!row) throw new NotFoundError('No such container request.');
     if (row.status !== 'pending') throw new ConflictError(`This request was already decided (${row.status}).`);
@@ -237,16 +242,20 @@ export async function rejectContainerRequest(cmd: CommandContext, requestId: num
     await row.update({ status: 'rejected', decidedBy: cmd.actor.username, reason, containerId: null }, { transaction: t });
     if (container) await container.destroy({ transaction: t });
     await cmd.auditor.record(cmd.actor, { action: 'container.reject', objectType: 'container', objectId: container?.id ?? null, objectLabel: row.hostname, changes: { reason: { after: reason } } }, t);
-    return row;
+    const user = await cmd.models.User.findOne({ where: { username: row.username }, transaction: t });
+    const message = await queueMail(
+      cmd,
+      {
+        to: [user?.email],
+        subject: `Your container request ${row.hostname} was declined`,
+        template: 'container-rejected',
+        category: 'container-rejected',
+        forUser: row.username,
+        data: { hostname: row.hostname, reason, decidedBy: cmd.actor.username },
+      },
+      t,
+    );
+    return { mail: user?.email ? mailQueued(cmd.config, message) : { outboxId: message.id, reason: 'no email address' } };
   });
-  const user = await cmd.models.User.findOne({ where: { username: request.username } });
-  if (!user?.email) return { emailed: false };
-  const mail = await mailerOf(cmd).send({
-    to: user.email,
-    subject: `Your container request ${request.hostname} was declined`,
-    template: 'container-rejected',
-    data: { hostname: request.hostname, reason, decidedBy: cmd.actor.username },
-  });
-  return { emailed: mail.sent };
 }
 

@@ -5,6 +5,7 @@ import { wantsJson } from '../middlewares/errorHandler.js';
 import { access } from '../policies/access.js';
 import { loaded, subjectLoaders } from '../policies/subjects.js';
 import { presentAccountRequest } from '../presenters/user.js';
+import { mailNote, mailOnItsWay } from '../notify/mail-note.js';
 import { approveAccountRequest, describeOwned, OwnedRecordsError, ownedByName, rejectAccountRequest } from '../services/accountRequests.js';
 import { decisionInput } from './account.schema.js';
 import { approveFormValues, approveInput } from './account-requests.schema.js';
@@ -58,13 +59,17 @@ export function accountRequestRoutes(ctx: RouteContext) {
     } catch (err) {
       return approvalRefused(req, res, id, err);
     }
-    const { user, mail, tookOver } = approved;
-    req.log.info({ accountRequestId: id, userId: user.id, tookOver: tookOver?.total ?? 0 }, 'account request approved');
-    const mailNote = mail.sent ? 'The requester was emailed a link to set a password.' : `The email could not be sent (${mail.reason}): reset the password from the user page to get a new link.`;
+    const { user, mail, link, tookOver } = approved;
+    req.log.info({ accountRequestId: id, userId: user.id, tookOver: tookOver?.total ?? 0, outboxId: mail.outboxId }, 'account request approved');
+    // The link is shown once, here, in every case; `emailed`: a mail with it is queued and SMTP is
+    // configured (the outbox page shows what became of it).
+    const emailed = mailOnItsWay(mail);
+    const linkNote = `Their one-time link to set a password (shown only now): ${link}`;
+    const mailText = `${mailNote(mail, 'An email with the link', 'the requester')}${emailed ? '' : ' The link must be handed over.'}`;
     const tookNote = tookOver ? ` It took over ${describeOwned(tookOver)}.` : '';
     await respond(req, res, {
-      json: { success: true, userId: user.id, username: user.username, emailed: mail.sent, tookOver: tookOver ? describeOwned(tookOver) : null },
-      flash: { type: mail.sent ? 'success' : 'error', message: `Account ${user.username} created.${tookNote} ${mailNote}` },
+      json: { success: true, userId: user.id, username: user.username, emailed, outboxId: mail.outboxId, link, ...(mail.reason ? { warning: mail.reason } : {}), tookOver: tookOver ? describeOwned(tookOver) : null },
+      flash: { type: emailed ? 'success' : 'info', message: `Account ${user.username} created.${tookNote} ${linkNote} ${mailText}` },
       redirect: '/account-requests',
     });
   }
@@ -90,9 +95,10 @@ export function accountRequestRoutes(ctx: RouteContext) {
     const { reason } = parseInput(decisionInput, req.body);
     const { mail } = await rejectAccountRequest(commandContext(ctx, req), id, reason);
     req.log.info({ accountRequestId: id }, 'account request rejected');
+    const emailed = mailOnItsWay(mail);
     await respond(req, res, {
-      json: { success: true, emailed: mail.sent },
-      flash: { type: 'success', message: `Request rejected.${mail.sent ? ' The requester was emailed the reason.' : ' The email could not be sent.'}` },
+      json: { success: true, emailed, outboxId: mail.outboxId, ...(mail.reason ? { warning: mail.reason } : {}) },
+      flash: { type: emailed ? 'success' : 'info', message: `Request rejected. ${mailNote(mail, 'An email with the reason', 'the requester')}` },
       redirect: '/account-requests',
     });
   }

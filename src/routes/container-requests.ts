@@ -5,6 +5,7 @@ import { parseInput } from '../lib/parse-input.js';
 import { access } from '../policies/access.js';
 import { loaded, subjectLoaders } from '../policies/subjects.js';
 import { presentContainerRequest, type ContainerRequestWithContainer } from '../presenters/container-request.js';
+import { mailNote, mailOnItsWay } from '../notify/mail-note.js';
 import { approveContainerRequest, rejectContainerRequest } from '../provisioning/request.js';
 import { commandContext } from './command.js';
 import { rejectFormValues, rejectRequestInput } from './container-requests.schema.js';
@@ -71,12 +72,12 @@ export function containerRequestRoutes(ctx: RouteContext) {
   async function reject(req: Request, res: Response) {
     const request = loaded(res, 'containerRequest');
     const { reason } = parseInput(rejectRequestInput, req.body);
-    const { emailed } = await rejectContainerRequest(commandContext(ctx, req), request.id, reason);
-    req.log.info({ containerRequestId: request.id, emailed }, 'container request rejected');
-    const mailNote = emailed ? 'The requester was emailed the reason.' : 'No email was sent (the requester has no address, or mail is off or failing).';
+    const { mail } = await rejectContainerRequest(commandContext(ctx, req), request.id, reason);
+    const emailed = mailOnItsWay(mail);
+    req.log.info({ containerRequestId: request.id, emailed, outboxId: mail.outboxId }, 'container request rejected');
     await respond(req, res, {
-      json: { success: true, emailed },
-      flash: { type: emailed ? 'success' : 'info', message: `Request for ${request.hostname} rejected. ${mailNote}` },
+      json: { success: true, emailed, outboxId: mail.outboxId, ...(mail.reason ? { warning: mail.reason } : {}) },
+      flash: { type: emailed ? 'success' : 'info', message: `Request for ${request.hostname} rejected. ${mailNote(mail, 'An email with the reason', 'the requester')}` },
       redirect: '/containers/requests',
     });
   }

@@ -1,20 +1,23 @@
 import { Router, type Request, type Response } from 'express';
-import { mailerFor } from '../lib/mail/index.js';
+import { queueTestMail } from '../notify/test-mail.js';
 import { parseInput } from '../lib/parse-input.js';
 import { access } from '../policies/access.js';
+import { commandContext } from './command.js';
 import type { RouteContext } from './context.js';
 import { testEmailInput } from './mail.schema.js';
 import { respond } from './respond.js';
 
 /**
- * POST /send-test-email (admins, not in production): checks the SMTP settings end to end. A POST
- * behind the CSRF check, never a GET: a link or redirect from another site must not send mail as a
- * logged-in admin. The account page has the form.
+ * POST /send-test-email (admins, not in production): checks the mail path end to end. The message is
+ * queued in the outbox like every other and delivered by the job runner; the answer says it was
+ * queued and under which outbox id (the outbox page shows whether it went). A POST behind the CSRF
+ * check, never a GET: a link or redirect from another site must not send mail as a logged-in admin.
+ * The account page has the form.
  */
-export function mailRoutes({ config, logger }: RouteContext) {
+export function mailRoutes(ctx: RouteContext) {
+  const { config } = ctx;
   const router = Router();
   if (config.isProduction) return router;
-  const mailer = mailerFor(config, logger);
 
   async function sendTestEmail(req: Request, res: Response) {
     const { to } = parseInput(testEmailInput, req.body ?? {});
@@ -23,12 +26,12 @@ export function mailRoutes({ config, logger }: RouteContext) {
       const error = 'Your account has no email address: give one in `to`.';
       return respond(req, res, { status: 422, json: { error, fields: { to: error } }, flash: { type: 'error', message: error }, redirect: '/account' });
     }
-    const result = await mailer.send({ to: recipient, subject: 'Berth test email', template: 'test-email', data: { sender: req.user!.username } });
-    const error = result.sent ? undefined : `The email could not be sent: ${result.reason}`;
+    const { outboxId, reason } = await queueTestMail(commandContext(ctx, req), recipient);
+    const note = reason ? ` It waits there: ${reason}.` : ' The job runner sends it.';
     await respond(req, res, {
-      status: result.sent ? 200 : 502,
-      json: { sent: result.sent, to: recipient, ...(error ? { error } : {}) },
-      flash: error ? { type: 'error', message: error } : { type: 'success', message: `A test email was sent to ${recipient}.` },
+      status: 202,
+      json: { queued: true, outboxId, to: recipient, ...(reason ? { warning: reason } : {}) },
+      flash: { type: reason ? 'info' : 'success', message: `A test email to ${recipient} is queued (outbox message ${outboxId}).${note}` },
       redirect: '/account',
     });
   }

@@ -3,6 +3,7 @@ import { parseInput } from '../lib/parse-input.js';
 import { access } from '../policies/access.js';
 import { authorize } from '../policies/authorize.js';
 import { loaded, subjectLoaders } from '../policies/subjects.js';
+import { mailNote, mailOnItsWay } from '../notify/mail-note.js';
 import { presentUserRow } from '../presenters/user.js';
 import { disableUser, enableUser, resetUserPassword, setUserRole } from '../services/users.js';
 import { commandContext } from './command.js';
@@ -56,14 +57,15 @@ export function userRoutes(ctx: RouteContext) {
   async function resetPassword(req: Request, res: Response) {
     const user = loaded(res, 'user');
     const { link, mail } = await resetUserPassword(commandContext(ctx, req), user);
-    req.log.info({ targetUserId: user.id, emailed: mail.sent }, 'password reset');
-    // Without a delivered email the admin hands the link over; it is shown once, here.
-    const message = mail.sent
-      ? `${user.username}'s password was reset; a link to choose a new one was emailed.`
-      : `${user.username}'s password was reset. The email could not be sent (${mail.reason}); give them this link: ${link}`;
+    // The link is shown once, here, whether or not a mail with it was queued: the admin can always
+    // hand it over (the service queues no mail when it could only arrive late, or not at all).
+    const emailed = mailOnItsWay(mail);
+    req.log.info({ targetUserId: user.id, emailed, outboxId: mail.outboxId }, 'password reset');
+    const handOver = emailed ? '' : ' The link must be handed over.';
+    const message = `${user.username}'s password was reset. Their one-time link to choose a new one (shown only now): ${link} ${mailNote(mail, 'An email with the link', user.username)}${handOver}`;
     await respond(req, res, {
-      json: { success: true, emailed: mail.sent, ...(mail.sent ? {} : { link }) },
-      flash: { type: mail.sent ? 'success' : 'info', message },
+      json: { success: true, emailed, outboxId: mail.outboxId, link, ...(mail.reason ? { warning: mail.reason } : {}) },
+      flash: { type: emailed ? 'success' : 'info', message },
       redirect: `/users/${user.id}`,
     });
   }

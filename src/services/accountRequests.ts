@@ -5,8 +5,8 @@ import { changedFields } from '../audit/index.js';
 import { ConflictError, NotFoundError } from '../lib/errors.js';
 import { LOCAL_REALM } from '../lib/current-user.js';
 import { KINDS, recordName } from '../inventory/kinds.js';
-import type { SendResult } from '../lib/mail/index.js';
-import { inTransaction, mailerOf, type CommandContext } from './context.js';
+import { mailQueued, queueMail, type MailResult } from '../notify/outbox.js';
+import { inTransaction, type CommandContext } from './context.js';
 import { issuePasswordLink } from './passwordLinks.js';
 
 /** The account-request.* event for `request` (changes: the status and what came with it). */
@@ -25,8 +25,8 @@ export interface RequestInput {
 }
 
 /** Where account-request notices go: ADMIN_EMAILS plus every enabled admin with an email. */
-export async function adminRecipients(models: Models, config: Config): Promise<string[]> {
-  const admins = await models.User.findAll({ where: { role: 'admin', disabled: false, email: { [Op.ne]: null } }, attributes: ['email'] });
+export async function adminRecipients(models: Models, config: Config, transaction?: Transaction): Promise<string[]> {
+  const admins = await models.User.findAll({ where: { role: 'admin', disabled: false, email: { [Op.ne]: null } }, attributes: ['email'], transaction });
   return [...new Set([...config.ADMIN_EMAILS, ...admins.map((a) => a.email!)].map((e) => e.toLowerCase()))];
 }
 
@@ -38,24 +38,28 @@ async function assertUsernameFree(models: Models, username: string, exceptReques
 }
 
 /**
- * Stores a request from /register (audited: the actor is the anonymous visitor's request) and then
- * emails the admins (a mail failure is logged, not fatal).
+ * Stores a request from /register (audited: the actor is the anonymous visitor's request) and queues
+ * the mail to the admins in the same transaction.
  */
-export async function submitAccountRequest(cmd: CommandContext, input: RequestInput): Promise<{ request: AccountRequest; mail: SendResult }> {
+export async function submitAccountRequest(cmd: CommandContext, input: RequestInput): Promise<{ request: AccountRequest; mail: MailResult }> {
   const { models, config } = cmd;
-  const request = await inTransaction(cmd, async (transaction) => {
+  return inTransaction(cmd, async (transaction) => {
     await assertUsernameFree(models, input.username, undefined, transaction);
     const request = await models.AccountRequest.create({ ...input, endDate: input.endDate ?? null }, { transaction });
     await auditRequest(cmd, 'account-request.create', request, null, transaction);
-    return request;
+    const row = await queueMail(
+      cmd,
+      {
+        to: await adminRecipients(models, config, transaction),
+        subject: `Berth account request: ${input.username}`,
+        template: 'account-request',
+        category: 'account-request',
+        data: { request: { name: input.name, email: input.email, username: input.username, reason: input.reason, endDate: input.endDate ?? null } },
+      },
+      transaction,
+    );
+    return { request, mail: mailQueued(config, row) };
   });
-  const mail = await mailerOf(cmd).send({
-    to: await adminRecipients(models, config),
-    subject: `Berth account request: ${input.username}`,
-    template: 'account-request',
-    data: { request: { name: input.name, email: input.email, username: input.username, reason: input.reason, endDate: input.endDate ?? null } },
-  });
-  return { request, mail };
 }
 
 async function pendingRequest(models: Models, id: number, transaction?: Transaction): Promise<AccountRequest> {
@@ -139,14 +143,15 @@ export interface ApprovalChoice {
 
 /**
  * Approves a request: creates the local account (no password yet; disabled after its end date),
- * marks the request, all in one transaction; then emails the requester a one-time link to choose
- * a password. When the username already owns records, nothing happens unless the admin confirmed
+ * marks the request and queues the mail with a one-time link to choose a password, all in one
+ * transaction. The link is also returned for the admin to see once; with mail not configured
+ * (SMTP_HOST unset) no mail is queued and the admin hands the link over. When the username already owns records, nothing happens unless the admin confirmed
  * the take-over (`choice.takeOver`, audited as `user.take-over` with what was taken over); the
  * admin may instead create the account under another username. The deciding admin is `cmd.user`.
  */
-export async function approveAccountRequest(cmd: CommandContext, id: number, choice: ApprovalChoice = {}): Promise<{ user: User; mail: SendResult; link: string; tookOver: OwnedByName | null }> {
+export async function approveAccountRequest(cmd: CommandContext, id: number, choice: ApprovalChoice = {}): Promise<{ user: User; mail: MailResult; link: string; tookOver: OwnedByName | null }> {
   const { models, config } = cmd;
-  const { request, user, link, tookOver } = await inTransaction(cmd, async (transaction) => {
+  const { user, link, tookOver, mail } = await inTransaction(cmd, async (transaction) => {
     const request = await pendingRequest(models, id, transaction);
     const username = choice.username ?? request.username;
     await assertUsernameFree(models, username, request.id, transaction);
@@ -186,32 +191,38 @@ export async function approveAccountRequest(cmd: CommandContext, id: number, cho
         },
       }, transaction);
     }
-    return { request, user, link, tookOver: owned.total > 0 ? owned : null };
-  });
-  const mail = await mailerOf(cmd).send({
-    to: request.email,
-    subject: 'Your Berth account is ready',
-    template: 'account-approved',
-    data: { name: request.name, username: user.username, link, hours: config.PASSWORD_LINK_HOURS, expiresAt: request.endDate },
+    // Without SMTP the mail would wait in the outbox and its link go stale: the admin hands the link over.
+    if (!config.SMTP_HOST) return { request, user, link, tookOver: owned.total > 0 ? owned : null, mail: { outboxId: null, reason: 'SMTP_HOST is not configured' } };
+    const row = await queueMail(
+      cmd,
+      {
+        to: [request.email],
+        subject: 'Your Berth account is ready',
+        template: 'account-approved',
+        category: 'account-approved',
+        forUser: user.username,
+        data: { name: request.name, username: user.username, link, hours: config.PASSWORD_LINK_HOURS, expiresAt: request.endDate },
+      },
+      transaction,
+    );
+    return { request, user, link, tookOver: owned.total > 0 ? owned : null, mail: mailQueued(config, row) };
   });
   return { user, mail, link, tookOver };
 }
 
-/** Rejects a request with a reason, which is emailed to the requester. The deciding admin is `cmd.user`. */
-export async function rejectAccountRequest(cmd: CommandContext, id: number, reason: string): Promise<{ mail: SendResult }> {
-  const { models } = cmd;
-  const request = await inTransaction(cmd, async (transaction) => {
+/** Rejects a request with a reason, queueing the mail to the requester in the same transaction. The deciding admin is `cmd.user`. */
+export async function rejectAccountRequest(cmd: CommandContext, id: number, reason: string): Promise<{ mail: MailResult }> {
+  const { models, config } = cmd;
+  return inTransaction(cmd, async (transaction) => {
     const request = await pendingRequest(models, id, transaction);
     const before = { ...request.get() };
     await request.update({ status: 'rejected', decidedById: cmd.user?.id ?? null, decidedAt: new Date(), rejectionReason: reason }, { transaction });
     await auditRequest(cmd, 'account-request.reject', request, before, transaction);
-    return request;
+    const row = await queueMail(
+      cmd,
+      { to: [request.email], subject: 'Your Berth account request', template: 'account-rejected', category: 'account-rejected', data: { name: request.name, username: request.username, reason } },
+      transaction,
+    );
+    return { mail: mailQueued(config, row) };
   });
-  const mail = await mailerOf(cmd).send({
-    to: request.email,
-    subject: 'Your Berth account request',
-    template: 'account-rejected',
-    data: { name: request.name, username: request.username, reason },
-  });
-  return { mail };
 }

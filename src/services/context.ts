@@ -3,7 +3,6 @@ import type { Config } from '../../config/index.js';
 import type { Models } from '../../models/index.js';
 import type { AuditActor, Auditor } from '../audit/index.js';
 import type { Logger } from '../lib/logger.js';
-import { mailerFor, type Mailer } from '../lib/mail/index.js';
 import type { Vault } from '../lib/vault.js';
 
 /**
@@ -22,8 +21,11 @@ export interface CommandContext {
   actor: AuditActor;
   /** The signed-in user, when the command's rules depend on who asks (owner or admin). */
   user?: Requester;
-  /** The app's mailer; absent (jobs, CLI), `mailerOf` uses the configuration's shared one. */
-  mailer?: Mailer;
+  /**
+   * Set when a command runs as part of a larger change (the expiry action's stop job commits with
+   * its notice and mail): `inTransaction` joins it instead of opening a transaction of its own.
+   */
+  transaction?: Transaction;
 }
 
 /**
@@ -36,15 +38,7 @@ export interface Requester {
   isAdmin: boolean;
 }
 
-/** Runs `work` in one transaction of the command's database. */
-export function inTransaction<T>(cmd: Pick<CommandContext, 'sequelize'>, work: (transaction: Transaction) => Promise<T>): Promise<T> {
-  return cmd.sequelize.transaction(work);
-}
-
-/**
- * The mailer a command sends with. Commands send only after their transaction commits, so a mail
- * failure never undoes the change (the mailer reports failures instead of throwing).
- */
-export function mailerOf(cmd: Pick<CommandContext, 'mailer' | 'config' | 'logger'>): Mailer {
-  return cmd.mailer ?? mailerFor(cmd.config, cmd.logger);
+/** Runs `work` in one transaction of the command's database (the caller's, when `cmd.transaction` is set). */
+export function inTransaction<T>(cmd: Pick<CommandContext, 'sequelize' | 'transaction'>, work: (transaction: Transaction) => Promise<T>): Promise<T> {
+  return cmd.transaction ? work(cmd.transaction) : cmd.sequelize.transaction(work);
 }

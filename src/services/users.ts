@@ -3,8 +3,8 @@ import type { User } from '../../models/index.js';
 import { MASK, type Changes } from '../audit/index.js';
 import { ConflictError } from '../lib/errors.js';
 import { isLocalAccount } from '../lib/current-user.js';
-import type { SendResult } from '../lib/mail/index.js';
-import { inTransaction, mailerOf, type CommandContext } from './context.js';
+import { mailQueued, queueMail, type MailResult } from '../notify/outbox.js';
+import { inTransaction, type CommandContext } from './context.js';
 import { issuePasswordLink } from './passwordLinks.js';
 
 /**
@@ -48,24 +48,29 @@ export async function setUserRole(cmd: CommandContext, user: User, role: 'admin'
 }
 
 /**
- * Clears a local user's password, ends their sessions and opens a one-time set-password link, then
- * (once committed) emails the link. Without a delivered email the caller hands the link over.
+ * Clears a local user's password, ends their sessions and opens a one-time set-password link, and
+ * queues the mail with the link in the same transaction. The caller always gets the link (the admin
+ * sees it once). Without an address, or with mail not configured (SMTP_HOST unset), no mail is
+ * queued: it would wait in the outbox and arrive with a stale link, so the admin hands the link over.
  * Proxmox accounts are a 409: their password lives in Proxmox.
  */
-export async function resetUserPassword(cmd: CommandContext, user: User): Promise<{ link: string; mail: SendResult }> {
+export async function resetUserPassword(cmd: CommandContext, user: User): Promise<{ link: string; mail: MailResult }> {
   if (!isLocalAccount(user)) throw new ConflictError('Proxmox accounts have their password reset in Proxmox.');
-  const link = await inTransaction(cmd, async (transaction) => {
+  const { config } = cmd;
+  return inTransaction(cmd, async (transaction) => {
     const hadPassword = user.passwordHash !== null;
     await user.update({ passwordHash: null }, { transaction });
     await cmd.models.Session.destroy({ where: { userId: user.id }, transaction });
     const link = await issuePasswordLink(cmd.config, user, transaction);
     // The trail says the password was cleared, never what it was.
     await auditUser(cmd, user, 'user.password-reset', { password: { before: hadPassword ? MASK : null, after: null } }, transaction);
-    return link;
+    if (!user.email) return { link, mail: { outboxId: null, reason: 'no email address' } };
+    if (!config.SMTP_HOST) return { link, mail: { outboxId: null, reason: 'SMTP_HOST is not configured' } };
+    const row = await queueMail(
+      cmd,
+      { to: [user.email], subject: 'Your Berth password was reset', template: 'password-reset', category: 'password-reset', forUser: user.username, data: { name: user.displayName || user.username, username: user.username, link, hours: config.PASSWORD_LINK_HOURS } },
+      transaction,
+    );
+    return { link, mail: mailQueued(config, row) };
   });
-  const { config } = cmd;
-  const mail = user.email
-    ? await mailerOf(cmd).send({ to: user.email, subject: 'Your Berth password was reset', template: 'password-reset', data: { name: user.displayName || user.username, username: user.username, link, hours: config.PASSWORD_LINK_HOURS } })
-    : { sent: false as const, reason: 'no email address' };
-  return { link, mail };
 }

@@ -194,7 +194,7 @@ function accountAndJobCases(): Record<string, AuditEntry> {
         return { path: '/account/password', body: { currentPassword: await knownPassword(admin), newPassword: password, confirmPassword: password } };
       },
     },
-    'POST /send-test-email': { exempt: 'sends one test message to check SMTP and stores nothing (absent in production)' },
+    'POST /send-test-email': { action: 'mail.test', build: async () => ({ path: '/send-test-email', body: { to: 'audit@example.org' } }) },
     'POST /account-requests/:id/approve': onRequest('account-request.approve', '/approve'),
     'POST /account-requests/:id/reject': onRequest('account-request.reject', '/reject', { reason: 'audit coverage' }),
     'POST /users/:id/disable': onUser('user.disable', '/disable'),

@@ -153,6 +153,13 @@ describe('npm run demo', function () {
       expect(demo.lines.filter((l) => l.trimStart().startsWith('{')), 'JSON log lines on the console').to.deep.equal([]);
       await request(demo.sim).get('/api2/json/version').expect(401);
 
+      // The expiry scan the demo enqueues at start: alice's container 102 expires in 6 days (UTC; 5 in
+      // TZ from 18:30 UTC), so her 7-day reminder reaches the catcher (the others are far off or expired).
+      const reminder = await until('the expiry reminder', 30_000, () => demo.lines.findIndex((l) => /^Subject: Your container \S+ expires in [56] days$/.test(l)) + 1 || undefined);
+      expect(demo.lines[reminder - 3]).to.match(/^Mail to alice@example\.org /);
+      expect(demo.lines.slice(reminder).join('\n')).to.match(/\/expiry\/link\?token=/);
+      const bannerEnd = Math.max(demo.bannerEnd, demo.lines.findIndex((l, i) => i >= reminder && l.startsWith('─')));
+
       // The edge: a default domain and services, an edge token, and the documented commands that run
       // bin/berth-edge-pull against a local nginx in the demo's prefix (started and stopped here).
       const edgeDir = path.join(dataDir, 'edge');
@@ -199,8 +206,8 @@ describe('npm run demo', function () {
       const creds = (await admin.get(`/containers/${db01.id}/credentials`).set('Accept', 'application/json').expect(200)).body;
       expect(JSON.stringify(creds)).to.include('postgres superuser');
 
-      // Nothing was printed after the banner while the admin browsed (request logs stay in the log file).
-      expect(demo.lines.slice(demo.bannerEnd + 1)).to.deep.equal([]);
+      // Nothing was printed after the banner (and the reminder) while the admin browsed (request logs stay in the log file).
+      expect(demo.lines.slice(bannerEnd + 1)).to.deep.equal([]);
       expect(demo.stderr()).to.equal('');
       expect(fs.readFileSync(path.join(dataDir, 'logs', 'demo-server.log'), 'utf8')).to.include('"url":"/containers"');
 
@@ -224,7 +231,7 @@ describe('npm run demo', function () {
       });
       expect(demo.lines.join('\n')).to.match(/Mail to carol@example\.org/);
       const saved = fs.readdirSync(path.join(dataDir, 'mail'));
-      expect(saved.filter((f) => f.endsWith('.eml'))).to.have.length(2);
+      expect(saved.filter((f) => f.endsWith('.eml'))).to.have.length(3);
       expect(saved.some((f) => f.includes('your-berth-account-is-ready'))).to.equal(true);
 
       const newcomer = request.agent(demo.url);

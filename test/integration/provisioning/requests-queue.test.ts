@@ -1,5 +1,5 @@
 // The admin queue of container requests over quota (GET /containers/requests, approve, reject),
-// with a real SMTP server for the rejection mail. The requests are made by the request command
+// with a real SMTP server for the rejection mail (queued in the outbox, delivered by a test deliverer). The requests are made by the request command
 // itself (requestContainer), so the queue shows exactly what it stores.
 import crypto from 'node:crypto';
 import { expect } from 'chai';
@@ -11,8 +11,10 @@ import { requestContainer } from '../../../src/provisioning/request.js';
 import { createNode } from '../../factories/inventory.js';
 import { createAdminUser, createUser } from '../../factories/users.js';
 import { testCommand } from '../../support/command.js';
-import { testContext } from '../../support/context.js';
+import { testConfig, testContext } from '../../support/context.js';
 import { csrfFrom, login } from '../../support/login.js';
+import { until } from '../../support/nginx.js';
+import { startTestDeliverer } from '../../support/outbox.js';
 import { startSmtpServer, type SmtpSink } from '../../support/smtp.js';
 import { buildApp, smtpEnv, type BuiltApp } from '../accounts/build-app.js';
 import { waitForJob } from '../../support/runner.js';
@@ -23,14 +25,18 @@ describe('provisioning: the approval queue', function () {
   const models = () => testContext().db.models;
   let smtp: SmtpSink;
   let built: BuiltApp;
+  /** Delivers the mail this test queues (the job runner's part in production). */
+  let deliverer: { close(): Promise<void> };
   /** Jobs the approvals enqueued: cancelled afterwards, so no runner of a later test picks them up. */
   const enqueued: number[] = [];
 
   beforeEach(async () => {
     smtp = await startSmtpServer();
     built = buildApp(smtpEnv(smtp.port));
+    deliverer = await startTestDeliverer(testConfig(testContext().scratch.url, { ...smtpEnv(smtp.port), OUTBOX_POLL_MS: '50' }));
   });
   afterEach(async () => {
+    await deliverer.close();
     await built.stop();
     await smtp.close();
     if (enqueued.length) await models().Job.update({ status: 'cancelled', finishedAt: new Date() }, { where: { id: enqueued.splice(0), status: 'pending' } });
@@ -157,7 +163,8 @@ describe('provisioning: the approval queue', function () {
     expect((await models().ContainerRequest.findByPk(pending.requestId))!).to.include({ status: 'rejected', reason, decidedBy: admin.username, containerId: null, jobId: null });
     expect(await models().Job.count({ where: { task: CREATE_TASK, subjectId: pending.containerId } })).to.equal(0);
     const page = await agent.get('/containers/requests').expect(200);
-    expect(page.text).to.contain('The requester was emailed the reason.').and.contain('Two cores &lt;are&gt; plenty');
+    const queued = await models().OutboxMessage.findOne({ where: { category: 'container-rejected', forUser: carol.username } });
+    expect(page.text).to.contain(`An email with the reason is queued for the requester (outbox message ${queued!.id}).`).and.contain('Two cores &lt;are&gt; plenty');
 
     const again = await agent.post(path).set('Accept', 'application/json').set('X-CSRF-Token', csrf).send({ reason: 'again' }).expect(409);
     expect(again.body.error).to.equal('This request was already decided (rejected).');
@@ -167,13 +174,18 @@ describe('provisioning: the approval queue', function () {
     await pendingRequest(carol, pending.hostname);
   });
 
-  it('reject over JSON says whether the requester was emailed', async () => {
+  it('reject over JSON says whether the requester was emailed; without an address the mail is left in the outbox with the reason', async () => {
     const { user: noEmail } = await createUser();
     await models().UserQuota.create({ userId: noEmail.id, maxContainers: 0, maxCores: null, maxMemoryMb: null, maxDiskGb: null });
     const pending = await pendingRequest(noEmail);
     const { agent, csrf } = await adminAgent();
     const res = await agent.post(`/containers/requests/${pending.requestId}/reject`).set('Accept', 'application/json').set('X-CSRF-Token', csrf).send({ reason: 'Not this quarter' }).expect(200);
-    expect(res.body).to.deep.equal({ success: true, emailed: false });
+    expect(res.body).to.deep.include({ success: true, emailed: false, warning: 'no email address' });
+    const queued = await models().OutboxMessage.findByPk(res.body.outboxId);
+    expect(queued).to.include({ category: 'container-rejected', forUser: noEmail.username });
+    expect(JSON.parse(queued!.recipients)).to.deep.equal([]);
+    await until(async () => (await models().OutboxMessage.findByPk(queued!.id))!.status === 'failed', 10_000, () => 'delivery did not give up on the message');
+    expect((await models().OutboxMessage.findByPk(queued!.id))!.lastError).to.equal(`no email address for ${noEmail.username}`);
   });
 
   it('answers 404 for a request that does not exist, and 403 to a non-admin', async () => {
