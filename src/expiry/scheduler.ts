@@ -4,6 +4,7 @@ import type { Job, Models } from '../../models/index.js';
 import type { Auditor } from '../audit/index.js';
 import type { Logger } from '../lib/logger.js';
 import { localMinutes, parseTimeOfDay, scanDay } from './clock.js';
+import { PeriodicCheck } from '../jobs/periodic.js';
 import { enqueueExpiryScan } from './enqueue-scan.js';
 
 /** ScheduledRuns.name of the daily scan; its slot is the scan day ('YYYY-MM-DD' in TZ). */
@@ -29,8 +30,7 @@ export interface ExpirySchedulerOptions {
  * scanned afterwards: its "today" notices would arrive after the item expired.
  */
 export class ExpiryScheduler {
-  private timer?: NodeJS.Timeout;
-  private running?: Promise<unknown>;
+  private readonly periodic: PeriodicCheck;
   private readonly clock: () => number;
   /** Minutes after local midnight; null when EXPIRY_SCAN_TIME is `off`. */
   private readonly scanMinutes: number | null;
@@ -38,32 +38,20 @@ export class ExpiryScheduler {
   constructor(private readonly o: ExpirySchedulerOptions) {
     this.clock = o.clock ?? Date.now;
     this.scanMinutes = o.config.EXPIRY_SCAN_TIME === 'off' ? null : parseTimeOfDay(o.config.EXPIRY_SCAN_TIME);
+    this.periodic = new PeriodicCheck(() => this.tick(), o.logger, 'scheduled expiry scan could not be enqueued');
   }
 
   get enabled(): boolean {
     return this.scanMinutes !== null;
   }
 
-  /** Checks at once (catching up a scan time passed while the runner was down), then on a timer that never keeps the process alive. */
+  /** Checks at once (catching up a scan time passed while the runner was down), then every minute. */
   start(): void {
-    if (!this.enabled || this.timer) return;
-    this.timer = setInterval(() => void this.check(), this.o.checkEveryMs ?? 60_000);
-    this.timer.unref();
-    void this.check();
+    if (this.enabled) this.periodic.start(this.o.checkEveryMs ?? 60_000, true);
   }
 
-  async stop(): Promise<void> {
-    clearInterval(this.timer);
-    this.timer = undefined;
-    await this.running;
-  }
-
-  /** One check, never overlapping the previous; errors are logged (the next check tries again). */
-  private check(): Promise<unknown> {
-    this.running ??= this.tick()
-      .catch((err: unknown) => this.o.logger.error({ err }, 'scheduled expiry scan could not be enqueued'))
-      .finally(() => (this.running = undefined));
-    return this.running;
+  stop(): Promise<void> {
+    return this.periodic.stop();
   }
 
   /** Enqueues today's scan if its time has come and nobody has; returns the job, or null. */

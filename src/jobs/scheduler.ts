@@ -3,6 +3,7 @@ import type { Job, Models } from '../../models/index.js';
 import type { Auditor } from '../audit/index.js';
 import type { Logger } from '../lib/logger.js';
 import { enqueueInventorySync } from './enqueue-inventory-sync.js';
+import { PeriodicCheck } from './periodic.js';
 import { SYNC_TASK } from './tasks/inventory-sync.js';
 
 export interface SchedulerOptions {
@@ -24,12 +25,12 @@ export interface SchedulerOptions {
  * enqueues the job and audits `job.enqueue` (actor null: Berth itself) in the same transaction.
  */
 export class SyncScheduler {
-  private timer?: NodeJS.Timeout;
-  private running?: Promise<unknown>;
+  private readonly periodic: PeriodicCheck;
   private readonly clock: () => number;
 
   constructor(private readonly o: SchedulerOptions) {
     this.clock = o.clock ?? Date.now;
+    this.periodic = new PeriodicCheck(() => this.tick(), o.logger, 'scheduled inventory sync could not be enqueued');
   }
 
   get enabled(): boolean {
@@ -47,24 +48,12 @@ export class SyncScheduler {
    * enqueue a sync on its way up; the slot key still allows only one per interval.
    */
   start(): void {
-    if (!this.enabled || this.timer) return;
-    const every = this.o.checkEveryMs ?? Math.min(60_000, this.o.intervalMinutes * 60_000);
-    this.timer = setInterval(() => void this.check(), every);
-    this.timer.unref();
+    if (!this.enabled) return;
+    this.periodic.start(this.o.checkEveryMs ?? Math.min(60_000, this.o.intervalMinutes * 60_000));
   }
 
-  async stop(): Promise<void> {
-    clearInterval(this.timer);
-    this.timer = undefined;
-    await this.running;
-  }
-
-  /** One check, never overlapping the previous; errors are logged (the next check tries again). */
-  private check(): Promise<unknown> {
-    this.running ??= this.tick()
-      .catch((err: unknown) => this.o.logger.error({ err }, 'scheduled inventory sync could not be enqueued'))
-      .finally(() => (this.running = undefined));
-    return this.running;
+  stop(): Promise<void> {
+    return this.periodic.stop();
   }
 
   /** Claims the current slot and enqueues the sync; null when the slot was already taken. */

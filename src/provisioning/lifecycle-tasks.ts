@@ -48,12 +48,7 @@ async function withTarget(ctx: TaskContext, containerId: number, work: (target: 
   const cmd = taskCommand(ctx, await jobRequester(ctx));
   const { container, node } = await loadContainer(ctx, containerId);
   if (container.vmid === null) throw new StepError('Loading the container', `${container.hostname} has no VMID`);
-  let client: ProxmoxClient;
-  try {
-    client = nodeClient(cmd, node);
-  } catch (err) {
-    throw new StepError('Connecting to the node', (err as Error).message);
-  }
+  const client = nodeClient(cmd, node);
   try {
     // The delete checks it itself, inside the part that puts the record's status back on failure.
     if (opts.marker === 'first') await checkMarker(client, container, node.name, container.vmid);

@@ -49,7 +49,12 @@ export async function loadContainer(ctx: TaskContext, containerId: number): Prom
 
 /** The node's client (its token from the vault); the caller closes it. */
 export function nodeClient(cmd: CommandContext, node: Node): ProxmoxClient {
-  return clientForNode(node, cmd.vault, cmd.config);
+  try {
+    return clientForNode(node, cmd.vault, cmd.config);
+  } catch (err) {
+    // A token that cannot be opened, a bad address: the job says at which step it stopped.
+    throw new StepError('Connecting to the node', (err as Error).message);
+  }
 }
 
 /** Prints "2/6 Creating the container" as its own line, so the job output reads as a list of steps. */

@@ -91,12 +91,7 @@ for (const [action, power] of Object.entries(POWER) as Array<[VmPowerAction, VmP
       const cmd = taskCommand(ctx, await jobRequester(ctx));
       const { vm, node, vmid } = await loadVm(ctx, params.vmId);
       const where = `${vm.name} (VM ${vmid} on ${node.name})`;
-      let client: ProxmoxClient;
-      try {
-        client = nodeClient(cmd, node);
-      } catch (err) {
-        throw new StepError('Connecting to the node', (err as Error).message);
-      }
+      const client = nodeClient(cmd, node);
       try {
         const checking = `Checking ${where}`;
         stepLine(ctx, 1, 3, checking);

@@ -50,15 +50,4 @@ describe('bin/expiry-scan', function () {
     expect(again.stdout).to.not.contain(`reminder to ${user.username}`);
     expect(await digestsOf([user.username])).to.have.length(1);
   });
-
-  it('exits 2 on bad arguments, with the usage', async () => {
-    // A bare date (UTC midnight is another day in many zones), an impossible month, an unknown option.
-    for (const args of [['--at', '2027-03-01'], ['--at', '2027-13-01T08:00:00Z'], ['--frobnicate']]) {
-      const result = await run(args);
-      expect(result.code, args.join(' ')).to.equal(2);
-      expect(result.stderr, args.join(' ')).to.contain('usage: bin/expiry-scan');
-    }
-    const help = await run(['--help']);
-    expect([help.code, help.stdout]).to.satisfy(([code, out]: [number, string]) => code === 0 && out.startsWith('usage: bin/expiry-scan'));
-  });
 });
