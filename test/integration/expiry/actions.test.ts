@@ -18,7 +18,9 @@ import { createContainer } from '../../factories/inventory.js';
 import { createJob, createJobRunner } from '../../factories/jobs.js';
 import { createUser } from '../../factories/users.js';
 import { testCommand } from '../../support/command.js';
-import { testContext } from '../../support/context.js';
+import { testConfig, testContext } from '../../support/context.js';
+import { testDeliverer } from '../../support/outbox.js';
+import { startSmtpServer } from '../../support/smtp.js';
 import { jobOutput, waitForJob } from '../../support/runner.js';
 import { DEBIAN, startProvisioningWorld, type ProvisioningWorld } from '../provisioning/world.js';
 
@@ -138,6 +140,22 @@ describe('expiry: the expiry action (stop, then delete after the grace period)',
 
     const audit = await models().AuditEvent.findAll({ where: { objectType: 'container', objectId: String(ct.id) }, order: [['id', 'ASC']] });
     expect(audit.map((e) => [e.action, e.actor])).to.deep.equal([['container.expiry-stop', null], ['container.stop', null]]);
+
+    // The notice reaches a real SMTP server, once however often the outbox is delivered.
+    const smtp = await startSmtpServer();
+    try {
+      const config = testConfig(testContext().scratch.url, { SMTP_HOST: '127.0.0.1', SMTP_PORT: String(smtp.port), SMTP_SECURE: 'none', PUBLIC_URL: testContext().config.publicUrl });
+      const deliverer = await testDeliverer(config, { since: mail!.id - 1, scope: { id: mail!.id } });
+      expect(await deliverer.deliverDue()).to.equal(1);
+      expect(await deliverer.deliverDue()).to.equal(0);
+      const received = await smtp.waitFor((m) => m.to.includes(owner.email));
+      // A long Subject header is folded onto a second line: unfold it before reading.
+      expect(received.raw.replace(/\r?\n[ \t]+/g, ' ')).to.contain(`Subject: Your container ${ct.hostname} expired and is being stopped`);
+      expect(received.text).to.contain(`job ${job.id}`);
+      expect(smtp.messages).to.have.length(1);
+    } finally {
+      await smtp.close();
+    }
     expect(await models().AuditEvent.count({ where: { action: 'job.enqueue', objectId: String(job.id) } })).to.equal(1);
 
     // Later scans (the same day again, the next days): nothing more.
