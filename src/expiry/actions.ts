@@ -18,7 +18,9 @@ import { requestDelete, requestLifecycle } from '../provisioning/lifecycle.js';
 import { requestVmPower, VM_STOPPABLE } from '../provisioning/vm-lifecycle.js';
 import type { CommandContext } from '../services/context.js';
 import { issueExtendLink } from './extend-link.js';
-import { scanDay as scanDayOf } from './clock.js';
+import { addDays, scanDay as scanDayOf } from './clock.js';
+// Containers being created, waiting for an admin or being deleted belong to another command: neither reminded nor acted on.
+import { NOT_REMINDED_STATUSES } from './items.js';
 import { expiryRules, type ExpiryRule } from './policy.js';
 
 export interface ExpiryDeps {
@@ -42,17 +44,8 @@ export interface ActionSummary {
 /** Berth itself acts: the jobs' requester and the audit events' actor. */
 const BERTH: AuditActor = { username: null, requestId: 'expiry-action' };
 
-/** Containers in these states belong to another command (being created, waiting for an admin, being deleted). */
-const NOT_ACTED_ON = ['provisioning', 'pending-approval', 'deleting'];
-
 /** The mail category and template of the stop and delete notices. */
 export const EXPIRY_ACTION_MAIL = 'expiry-action';
-
-/** `day` + `n` days, both 'YYYY-MM-DD' (calendar arithmetic, no time zone involved). */
-export function addDays(day: string, n: number): string {
-  const [y, m, d] = day.split('-').map(Number);
-  return new Date(Date.UTC(y!, m! - 1, d! + n)).toISOString().slice(0, 10);
-}
 
 /**
  * What the expiry action really does to an item of `kind`, given the admin's rule: the one answer
@@ -111,7 +104,7 @@ export async function runExpiryActions(deps: ExpiryDeps, opts: { scanDay: string
 /** Items of `kind` with an owner whose expiry date is before `scanDay` (so expired), oldest first. */
 async function expiredItems(models: Models, kind: ExpiryItemType, scanDay: string): Promise<Item[]> {
   const where = { expiresAt: { [Op.lt]: scanDay }, username: { [Op.ne]: null } };
-  if (kind === 'container') return models.Container.findAll({ where: { ...where, status: { [Op.notIn]: NOT_ACTED_ON } }, order: [['expiresAt', 'ASC'], ['id', 'ASC']] });
+  if (kind === 'container') return models.Container.findAll({ where: { ...where, status: { [Op.notIn]: [...NOT_REMINDED_STATUSES] } }, order: [['expiresAt', 'ASC'], ['id', 'ASC']] });
   return models.VirtualMachine.findAll({ where, order: [['expiresAt', 'ASC'], ['id', 'ASC']] });
 }
 
