@@ -8,7 +8,8 @@
 // Arguments are passed to mocha: files or globs pick the tiers by their folders (a file outside the tier
 // folders counts as integration); flags (--grep …) go to every run. With no file, the whole suite.
 // Runs are sequential: the suite's runs share the machine's cores with the servers and Chromium they start.
-// Prints each run's counts and wall time, then one line "N passed, N failed" summed over all runs.
+// Prints each run's counts and wall time, the slowest test files (BERTH_TEST_SLOWEST, default 10, 0 for
+// none: where to look when the suite gets slow), then one line "N passed, N failed" summed over all runs.
 // A run never hangs: each mocha runs in its own process group, which is killed (and the run counted as
 // failed, with the reason printed) when it takes longer than BERTH_TEST_RUN_LIMIT_MINUTES (default 25),
 // or when it printed its results but did not exit within BERTH_TEST_EXIT_GRACE_SECONDS (default 300:
@@ -148,6 +149,8 @@ const countsText = (c) => `${c.passes} passed, ${c.failures} failed${c.pending ?
 const started = Date.now();
 const runs = await planRuns(process.argv.slice(2));
 const totals = { passes: 0, failures: 0, pending: 0 };
+/** Wall time per test file and run, for the slowest-files list. */
+const fileTimes = [];
 const summary = [];
 let failedRun = false;
 for (const run of runs) {
@@ -176,10 +179,16 @@ for (const run of runs) {
   totals.passes += stats.passes;
   totals.failures += stats.failures;
   totals.pending += stats.pending;
+  for (const [file, ms] of Object.entries(stats.fileMs ?? {})) fileTimes.push({ file: path.relative(process.cwd(), file), run: run.label, ms });
   if (result.status !== 0) failedRun = true;
   summary.push(`${run.label}: ${countsText(stats)}, ${took}`);
 }
 
+const SLOWEST = Number(process.env.BERTH_TEST_SLOWEST ?? 10);
+if (SLOWEST > 0 && fileTimes.length > 1) {
+  const slowest = fileTimes.sort((a, b) => b.ms - a.ms).slice(0, SLOWEST);
+  console.log(`\nSlowest test files:\n${slowest.map((f) => `  ${formatDuration(f.ms).padStart(9)}  ${f.file} (${f.run})`).join('\n')}`);
+}
 console.log(`\n${summary.join('\n')}`);
 console.log(`total: ${countsText(totals)}, ${formatDuration(Date.now() - started)}`);
 console.log(`\n${countsText(totals)}`);
