@@ -108,7 +108,12 @@ const schema = z.object({
   PROXMOX_TLS_VERIFY: bool(true),
   PROXMOX_CA_FILE: z.string().optional(),
   PROXMOX_FINGERPRINT: z.string().regex(/^([0-9A-Fa-f]{2}:){31}[0-9A-Fa-f]{2}$/, 'must be a SHA-256 fingerprint AA:BB:…').optional(),
+  /** Bounds one Proxmox API call, from sending it to the end of the answer. */
   PROXMOX_TIMEOUT_MS: int(15_000, 100, 600_000),
+  /** Bounds opening a connection to a node (TCP and TLS handshake): an unreachable node fails this fast. */
+  PROXMOX_CONNECT_TIMEOUT_MS: int(5_000, 100, 120_000),
+  /** The whole budget of the node page's "Test connection", which a person waits for. */
+  PROXMOX_TEST_TIMEOUT_MS: int(8_000, 500, 120_000),
   PROXMOX_ADMIN_GROUP: z.string().min(1).default('administrators'),
   /** How old a Proxmox user's rights (groups, enabled, existing) may get before the next request re-reads them. */
   PROXMOX_RECHECK_MINUTES: int(15, 1, 24 * 60),

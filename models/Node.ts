@@ -9,6 +9,11 @@ export class Node extends Model<InferAttributes<Node>, InferCreationAttributes<N
   declare tlsFingerprint: string | null;
   declare apiTokenId: string | null;
   declare apiTokenSecret: string | null;
+  /** When a sync last read this node's machines (src/inventory/sync.ts); null: never. */
+  declare syncedAt: CreationOptional<Date | null>;
+  /** When and why the last sync that tried this node could not read it; null after a successful read. */
+  declare syncFailedAt: CreationOptional<Date | null>;
+  declare syncError: CreationOptional<string | null>;
   declare createdAt: CreationOptional<Date>;
   declare updatedAt: CreationOptional<Date>;
 
@@ -22,6 +27,9 @@ export class Node extends Model<InferAttributes<Node>, InferCreationAttributes<N
         tlsFingerprint: { type: DataTypes.STRING(128), allowNull: true },
         apiTokenId: { type: DataTypes.STRING(191), allowNull: true },
         apiTokenSecret: { type: DataTypes.TEXT, allowNull: true },
+        syncedAt: { type: DataTypes.DATE, allowNull: true },
+        syncFailedAt: { type: DataTypes.DATE, allowNull: true },
+        syncError: { type: DataTypes.TEXT, allowNull: true },
         createdAt: DataTypes.DATE,
         updatedAt: DataTypes.DATE,
       },

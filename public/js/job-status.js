@@ -1,7 +1,7 @@
 // The job status page (views/jobs/status.ejs): follows GET /api/stream/:jobId (Server-Sent Events),
 // appends output to the log (stderr and Berth's own lines styled apart), keeps the elapsed time and
 // status current, and auto-scrolls only while the user is at the bottom of the log.
-import { csrfToken } from './berth.js';
+import { csrfToken, showBusy } from './berth.js';
 
 const panel = document.getElementById('job');
 if (panel) {
@@ -86,7 +86,20 @@ if (panel) {
     event.preventDefault();
     event.stopPropagation(); // berth.js would ask a second time
     if (!window.confirm(cancelForm.dataset.confirm)) return;
-    const res = await fetch(cancelForm.action, { method: 'POST', headers: { 'X-CSRF-Token': csrfToken(), Accept: 'application/json' } });
-    if (res.ok) document.getElementById('cancel-button').disabled = true;
+    const button = document.getElementById('cancel-button');
+    const done = showBusy(button, 'Cancelling…');
+    try {
+      const res = await fetch(cancelForm.action, { method: 'POST', headers: { 'X-CSRF-Token': csrfToken(), Accept: 'application/json' } });
+      if (res.ok) {
+        // Asked: the stream reports the job's end (and removes the form); no second request.
+        done('Cancellation requested.');
+        button.disabled = true;
+      } else {
+        const body = await res.json().catch(() => ({}));
+        done(body.error ?? `Could not cancel (HTTP ${res.status}).`);
+      }
+    } catch {
+      done('Could not reach Berth: try again.');
+    }
   });
 }

@@ -215,7 +215,8 @@ async function stop(deps: ExpiryDeps, kind: ExpiryItemType, rule: ExpiryRule, it
     else if (ct.status !== 'stopped') throw new Skip(`it is ${ct.status}: only a running container is stopped`);
   } else {
     const vm = row as VirtualMachine;
-    if (VM_STOPPABLE.includes(vm.status)) job = await requestVmPower(cmd, vm.id, 'stop', t);
+    // Berth acts on the policy an administrator set, so it may stop a VM (which Berth never creates).
+    if (VM_STOPPABLE.includes(vm.status)) job = await requestVmPower(cmd, vm.id, 'stop', { mayOperateUnmanaged: true }, t);
     else if (vm.status !== 'stopped') throw new Skip(`it is ${vm.status}: only a running or paused VM is stopped`);
   }
   const deleteOn = plannedAction(kind, { managed: (row as Container).managed }, rule) === 'delete' ? deleteDay(row.expiresAt!, rule.graceDays, opts.scanDay) : null;
@@ -230,7 +231,8 @@ async function stopAgain(deps: ExpiryDeps, kind: ExpiryItemType, item: Item, sto
   const row = await relock(deps, kind, item, t);
   const cmd = inside(deps, t);
   if (row.status !== 'running') throw new Skip(`it is ${row.status} now`);
-  const job = kind === 'container' ? await requestLifecycle(cmd, row as Container, 'stop', {}, { mayOperateUnmanaged: false }) : await requestVmPower(cmd, row.id, 'stop', t);
+  // A VM: the administrator's policy lets Berth stop it, as in stop().
+  const job = kind === 'container' ? await requestLifecycle(cmd, row as Container, 'stop', {}, { mayOperateUnmanaged: false }) : await requestVmPower(cmd, row.id, 'stop', { mayOperateUnmanaged: true }, t);
   // Conditional on the job it replaces: two scanners at once enqueue one retry (the other rolls back).
   const [changed] = await deps.models.NotificationLog.update({ jobId: job.id }, { where: { id: stopped.id, jobId: stopped.jobId }, transaction: t });
   if (!changed) throw new Skip('another scan retried the stop first');

@@ -71,6 +71,15 @@ function fieldsFor(kind: InventoryKind, record: InventoryRecord, input: BulkEdit
   return fields;
 }
 
+/** The record commands name the owner `username`; this form calls it `owner`, where its message belongs. */
+function onOwnerField(error: unknown): never {
+  if (error instanceof ValidationError && error.fields?.username) {
+    const { username, ...rest } = error.fields;
+    throw new ValidationError(error.message, { ...rest, owner: username });
+  }
+  throw error;
+}
+
 /**
  * Applies the edit to every selected record in ONE transaction: all rows change or none does (an
  * unknown id, or a record the edit would make invalid, rolls everything back). Each changed record
@@ -89,7 +98,7 @@ export async function applyBulkEdit(cmd: CommandContext, kind: InventoryKind, in
     }
     let updated = 0;
     for (const record of records) {
-      const { changes } = await updateRecord(cmd, kind, record, fieldsFor(kind, record, input), { transaction: t, action: `${kind.key}.bulk-update`, mayView });
+      const { changes } = await updateRecord(cmd, kind, record, fieldsFor(kind, record, input), { transaction: t, action: `${kind.key}.bulk-update`, mayView }).catch(onOwnerField);
       if (Object.keys(changes).length) updated++;
     }
     return updated;

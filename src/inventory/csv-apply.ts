@@ -2,6 +2,7 @@ import type { CsvImport } from '../../models/index.js';
 import { AppError, ConflictError } from '../lib/errors.js';
 import { planImport, type ImportPlan, type Importer } from './csv-import.js';
 import type { InventoryKind, InventoryRecord } from './kinds.js';
+import { OwnerCheck } from './owners.js';
 import { createRecord, updateRecord } from './records.js';
 import { inTransaction, type CommandContext } from '../services/context.js';
 
@@ -38,13 +39,15 @@ export async function applyImport(cmd: CommandContext, kind: InventoryKind, uplo
     if (ids.length) for (const r of await kind.model(models).findAll({ where: { id: ids }, transaction })) records.set(r.id, r);
 
     const result: ApplyResult = { created: 0, updated: 0 };
+    // The plan checked the owners; the writes check them again under this transaction, one lookup per name.
+    const owners = new OwnerCheck(models, importer.maySetOwner ? 'admin' : 'account');
     for (const row of plan.rows) {
       try {
         if (row.action === 'create') {
-          await createRecord(cmd, kind, row.fields, { transaction, mayView: importer.mayView });
+          await createRecord(cmd, kind, row.fields, { transaction, mayView: importer.mayView, owners });
           result.created++;
         } else if (row.action === 'update') {
-          await updateRecord(cmd, kind, records.get(row.recordId!)!, row.fields, { transaction, mayView: importer.mayView });
+          await updateRecord(cmd, kind, records.get(row.recordId!)!, row.fields, { transaction, mayView: importer.mayView, owners });
           result.updated++;
         }
       } catch (err) {

@@ -9,6 +9,7 @@ import { readCsv, type CsvRow } from './csv-read.js';
 import { attributeName, toPublicNames, type InventoryKind, type InventoryRecord } from './kinds.js';
 import { valueTakenMessage, vmidTakenMessage, type MayChange, type MayView } from './records.js';
 import { createSchema, updateSchema, type RecordFields } from './schema.js';
+import { ownerRefusal } from './owners.js';
 
 export { checkCsvText, columnHelp, decodeCsvUpload, MAX_ROWS, readCsv } from './csv-read.js';
 
@@ -189,7 +190,7 @@ function checkOwner(kind: InventoryKind, fields: RecordFields, existing: Invento
   }
   const owner = fields.username;
   if (importer.maySetOwner) {
-    if (typeof owner === 'string' && owner !== existing?.username && !lookup.users.has(owner)) fail('username', `no user named ${owner}.`);
+    if (typeof owner === 'string' && owner !== existing?.username && !lookup.users.has(owner)) fail('username', ownerRefusal(owner, 'admin'));
     return;
   }
   const { username } = importer.requester;

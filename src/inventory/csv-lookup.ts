@@ -2,6 +2,7 @@ import { Op, type Transaction, type WhereOptions } from 'sequelize';
 import type { Models } from '../../models/index.js';
 import { normaliseMac } from '../lib/validators.js';
 import type { CsvRow } from './csv-read.js';
+import { refusedOwners } from './owners.js';
 import { KINDS, type InventoryKind, type InventoryRecord } from './kinds.js';
 
 /** A record of either kind holding a unique value (IP, MAC) the file wants. */
@@ -20,7 +21,7 @@ export interface ImportLookup {
   existing: Map<string, InventoryRecord>;
   nodeIdByName: Map<string, number>;
   nodeNameById: Map<number, string>;
-  /** Usernames that exist, exactly as stored. */
+  /** The file's owner names that the owner rule accepts from an admin (src/inventory/owners.ts): accounts and pending account requests. */
   users: Set<string>;
   /** `ipv4Address:10.0.0.1` / `macAddress:aa:bb:…` → the record (of either kind) holding it. */
   holders: Map<string, Holder>;
@@ -41,7 +42,7 @@ export async function loadLookup(models: Models, kind: InventoryKind, rows: CsvR
 
   const nodes = await models.Node.findAll({ attributes: ['id', 'name'], transaction });
   const owners = distinct(column('username'));
-  const users = owners.length ? await models.User.findAll({ attributes: ['username'], where: { username: owners }, transaction }) : [];
+  const refused = await refusedOwners(models, owners, 'admin', transaction);
 
   const ips = distinct(column('ipv4Address'));
   const macs = distinct(column('macAddress').map((m) => (m ? normaliseMac(m) : m)));
@@ -70,7 +71,7 @@ export async function loadLookup(models: Models, kind: InventoryKind, rows: CsvR
     existing,
     nodeIdByName: new Map(nodes.map((n) => [n.name.toLowerCase(), n.id])),
     nodeNameById: new Map(nodes.map((n) => [n.id, n.name])),
-    users: new Set(users.map((u) => u.username)),
+    users: new Set(owners.filter((o) => !refused.has(o))),
     holders,
     vmidHolders,
   };

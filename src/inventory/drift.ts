@@ -10,6 +10,8 @@ import { containerKind, recordName, recordVmid, vmKind, type InventoryKind, type
  */
 export interface Drift {
   gone?: true;
+  /** When the sync that did not find it ran (ISO time; src/inventory/sync.ts goneDriftText). */
+  missedAt?: string;
   fields?: Record<string, { berth: unknown; proxmox: unknown }>;
 }
 
@@ -49,9 +51,10 @@ export function parseDrift(text: string | null | undefined): Drift | null {
     return null;
   }
   if (!raw || typeof raw !== 'object') return null;
-  const { gone, fields } = raw as { gone?: unknown; fields?: unknown };
+  const { gone, fields, missedAt } = raw as { gone?: unknown; fields?: unknown; missedAt?: unknown };
   const drift: Drift = {};
   if (gone === true) drift.gone = true;
+  if (gone === true && typeof missedAt === 'string') drift.missedAt = missedAt;
   if (fields && typeof fields === 'object') {
     const pairs = Object.entries(fields as Record<string, { berth?: unknown; proxmox?: unknown } | null>).map(([field, pair]) => [field, { berth: pair?.berth ?? null, proxmox: pair?.proxmox ?? null }] as const);
     if (pairs.length) drift.fields = Object.fromEntries(pairs);

@@ -2,11 +2,11 @@ import { Op, UniqueConstraintError, type Model, type Transaction, type WhereOpti
 import { UNBUILT_CONTAINER_STATUSES } from '../../models/Container.js';
 import type { Container, Models } from '../../models/index.js';
 import { changedFields } from '../audit/index.js';
-import { accountUsable } from '../lib/current-user.js';
 import { ConflictError, ValidationError } from '../lib/errors.js';
 import { checkExpiry } from '../provisioning/expiry.js';
 import { inTransaction, type CommandContext } from '../services/context.js';
 import { publishOnCommit } from '../edge/publish.js';
+import { OwnerCheck, type OwnerRight } from './owners.js';
 import { KINDS, publicName, recordName, toPublicNames, type InventoryKind, type InventoryRecord } from './kinds.js';
 import type { RecordFields } from './schema.js';
 
@@ -30,6 +30,20 @@ interface WriteOptions {
    * Absent for writers the rule is not about (jobs, the CLI, admin-only commands, a transfer).
    */
   maySetOwner?: boolean;
+  /**
+   * Who may be named as a new owner (src/inventory/owners.ts): `admin` unless said otherwise (a
+   * writer who may not set owners only ever writes their own name). A transfer by a non-admin says
+   * `account`. A bulk command passes one OwnerCheck for all its records.
+   */
+  owners?: OwnerCheck | OwnerRight;
+}
+
+/** Refuses (422, on `username`) a new owner the owner rule does not accept; the writer's own name always passes. */
+async function checkNewOwner(cmd: CommandContext, username: unknown, options: WriteOptions, t: Transaction): Promise<void> {
+  if (typeof username !== 'string' || username === cmd.actor.username) return;
+  const check = options.owners instanceof OwnerCheck ? options.owners : new OwnerCheck(cmd.models, options.owners ?? 'admin');
+  const refusal = await check.refusal(username, t);
+  if (refusal) throw new ValidationError('Please correct the highlighted fields.', { username: refusal });
 }
 
 /**
@@ -140,6 +154,7 @@ function auditedChanges(kind: InventoryKind, before: object | null, after: objec
 export async function createRecord(cmd: CommandContext, kind: InventoryKind, given: RecordFields, options: WriteOptions = {}): Promise<InventoryRecord> {
   const fields = applyOwnerRule(cmd, given, null, options);
   return writing(cmd, kind, options, async (t) => {
+    await checkNewOwner(cmd, fields.username, options, t);
     await checkNode(cmd.models, fields, t);
     await assertNoClash(cmd.models, kind, fields, fields, null, t, options.mayView);
     const record = await kind.model(cmd.models).create(fields as never, { transaction: t });
@@ -168,6 +183,7 @@ export async function updateRecord(cmd: CommandContext, kind: InventoryKind, rec
       if (current !== value) changed[k] = value;
     }
     if (!Object.keys(changed).length) return { record, changes: {} };
+    if ('username' in changed) await checkNewOwner(cmd, changed.username, options, t);
     if (kind.key === 'container') await checkContainerEdit(cmd, record as Container, changed, options, t);
     await checkNode(cmd.models, changed, t);
     await assertNoClash(cmd.models, kind, { ...before, ...changed }, changed, record.id, t, options.mayView);
@@ -225,19 +241,12 @@ export async function deleteRecord(cmd: CommandContext, kind: InventoryKind, rec
 }
 
 /**
- * Hands `record` to `username`, audited `<kind>.transfer`. Who may receive it: anyone when
- * `anyRecipient` (the policy's `can(user, 'setOwner')`: an admin may name a Proxmox user who has not
- * logged in to Berth yet); otherwise only an existing, usable Berth account, so a typo cannot hand
- * a record to nobody (its owner would lose it: 404 from then on).
+ * Hands `record` to `username`, audited `<kind>.transfer`. Who may receive it is the owner rule
+ * (src/inventory/owners.ts): with `anyRecipient` (the policy's `can(user, 'setOwner')`), any name
+ * an admin may give, including a pending account request's username; otherwise only an existing,
+ * enabled Berth account, so a typo cannot hand a record to nobody (its owner would lose it: 404
+ * from then on).
  */
 export async function transferRecord(cmd: CommandContext, kind: InventoryKind, record: InventoryRecord, username: string, options: { anyRecipient: boolean; mayView?: MayView }) {
-  return writing(cmd, kind, {}, async (transaction) => {
-    if (!options.anyRecipient) {
-      const target = await cmd.models.User.findOne({ where: { username }, transaction });
-      if (!target || !accountUsable(target)) {
-        throw new ValidationError('Please correct the highlighted fields.', { username: `No Berth user ${username} can receive it (the account must exist and be enabled).` });
-      }
-    }
-    return updateRecord(cmd, kind, record, { username }, { transaction, action: `${kind.key}.transfer`, mayView: options.mayView });
-  });
+  return updateRecord(cmd, kind, record, { username }, { action: `${kind.key}.transfer`, mayView: options.mayView, owners: options.anyRecipient ? 'admin' : 'account' });
 }

@@ -5,7 +5,7 @@ import type { Models, Node } from '../../models/index.js';
 import type { ClusterResource, ProxmoxClient } from '../lib/proxmox/index.js';
 import type { Vault } from '../lib/vault.js';
 import { Auditor } from '../audit/index.js';
-import { clientForNode } from '../services/nodes.js';
+import { clientForNode, describeNodeError } from '../services/nodes.js';
 import { ProxmoxRights, type RightsConfig } from '../services/proxmoxRights.js';
 import { findInterruptedCreates, interruptedCreateText } from '../provisioning/leftovers.js';
 import { compareRecord, findMachine, machineKey, serialiseDrift, type MachineSeen } from './drift.js';
@@ -23,14 +23,15 @@ export interface SyncDeps {
   models: Models;
   sequelize: Sequelize;
   vault: Vault;
-  config: Pick<Config, 'PROXMOX_TIMEOUT_MS'> & RightsConfig;
+  config: Pick<Config, 'PROXMOX_TIMEOUT_MS'> & Partial<Pick<Config, 'PROXMOX_CONNECT_TIMEOUT_MS'>> & RightsConfig;
   /** For the Proxmox rights re-check's events; without one they go to AuditEvents only. */
   auditor?: Auditor;
 }
 
 export interface SyncOptions {
-  /** Progress lines ("pve1: 12 containers, 3 VMs") and per-node errors. */
+  /** Progress lines ("pve1: 12 containers, 3 VMs"), each as soon as its node is read, and the summary. */
   stdout?: (text: string) => void;
+  /** Per-node failures, each as soon as it happens. */
   stderr?: (text: string) => void;
   signal?: AbortSignal;
   jobId?: number | null;
@@ -40,16 +41,44 @@ export interface SyncOptions {
 }
 
 export interface SyncReport {
-  /** Berth nodes that could not be read, with the reason. */
+  /** Berth nodes whose machines could not be read, with the reason: their records were left as they were. */
   failed: Array<{ node: string; error: string }>;
   /** Proxmox node names whose machines were read (a cluster member answers for its peers). */
   covered: string[];
+  /** Berth nodes with an API token that this sync tried (read or failed). */
+  tried: string[];
   machines: number;
   inStep: number;
   drifted: number;
   gone: number;
   /** Left over by an interrupted create: records still `provisioning` after their job, and marked containers without a record. */
   leftover: number;
+  /** The one-line outcome, also the last line of stdout: "partial: …" when some node could not be read. */
+  summary: string;
+}
+
+/** Machine reads in flight at once on one node (each is one to three API calls in turn). */
+export const MACHINE_READS_PER_NODE = 6;
+
+/**
+ * Runs at most `max` of the functions given to it at once, in order; the rest wait their turn. A
+ * finishing function hands its slot straight to the first waiter (`active` stays as it is), so a
+ * caller arriving in between cannot take it as well.
+ */
+export function limiter(max: number): <T>(fn: () => Promise<T>) => Promise<T> {
+  let active = 0;
+  const waiting: Array<() => void> = [];
+  return async <T>(fn: () => Promise<T>): Promise<T> => {
+    if (active >= max || waiting.length) await new Promise<void>((resolve) => waiting.push(resolve));
+    else active++;
+    try {
+      return await fn();
+    } finally {
+      const next = waiting.shift();
+      if (next) next();
+      else active--;
+    }
+  };
 }
 
 const count = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
@@ -62,61 +91,117 @@ async function readEndpoint(client: ProxmoxClient): Promise<{ online: string[]; 
   return { online, machines };
 }
 
-/** Reads every node (one failing does not stop the others), then writes snapshots and drift in one transaction. */
+/**
+ * Reads every node at once (one failing or hanging does not hold up the others: each node's line is
+ * written as soon as it is read or has failed), then writes snapshots, drift and each node's result
+ * in one transaction. Records on a node that could not be read are left as they were: never gone.
+ */
 export async function syncInventory(deps: SyncDeps, options: SyncOptions = {}): Promise<SyncReport> {
   const out = options.stdout ?? (() => {});
   const err = options.stderr ?? (() => {});
   const now = options.now ?? new Date();
   const nodes = await deps.models.Node.findAll({ where: options.nodeIds ? { id: options.nodeIds } : {}, order: [['name', 'ASC']] });
-  const seen = new Map<string, MachineSeen>();
+  // Several Berth nodes of one cluster all list the whole cluster: the first to list a machine reads it.
+  const claims = new Map<string, Promise<MachineSeen>>();
   const covered = new Set<string>();
-  const failed: SyncReport['failed'] = [];
+  const reported = new Set<string>();
+  const failedEndpoints = new Map<string, string>();
+  options.signal?.throwIfAborted();
 
-  for (const node of nodes) {
-    options.signal?.throwIfAborted();
-    if (!node.apiTokenId || !node.apiTokenSecret) {
-      // Registered for reference only: nothing to read, and nothing of it is reported as gone.
-      out(`${node.name}: no API token configured; skipped\n`);
-      continue;
-    }
+  const readable = nodes.filter((node) => {
+    if (node.apiTokenId && node.apiTokenSecret) return true;
+    // Registered for reference only: nothing to read, and nothing of it is reported as gone.
+    out(`${node.name}: no API token configured; skipped\n`);
+    return false;
+  });
+
+  async function readNode(node: Node): Promise<void> {
     let client: ProxmoxClient | undefined;
     try {
-      client = clientForNode(node, deps.vault, deps.config);
+      client = clientForNode(node, deps.vault, deps.config).abortOn(options.signal);
       const { online, machines } = await readEndpoint(client);
-      for (const name of online) covered.add(name);
+      const mine: Promise<MachineSeen>[] = [];
+      // A few reads in flight per node: each call's timer starts when it is sent, so a whole
+      // cluster's calls at once would time out waiting for a connection.
+      const limit = limiter(MACHINE_READS_PER_NODE);
+      const warn = (msg: string) => { if (!options.signal?.aborted) err(`${node.name}: ${msg}\n`); };
       for (const r of machines) {
+        options.signal?.throwIfAborted();
         const key = machineKey(r.type as MachineSeen['kind'], String(r.node), r.vmid!);
-        // Several Berth nodes of one cluster all list the whole cluster: read each machine once.
-        if (seen.has(key)) continue;
-        seen.set(key, await readMachine(client, r, (msg) => err(`${node.name}: ${msg}\n`)));
+        if (claims.has(key)) continue;
+        const read = limit(() => readMachine(client!, r, warn));
+        claims.set(key, read);
+        mine.push(read);
+      }
+      await Promise.all(mine);
+      options.signal?.throwIfAborted();
+      for (const name of online) covered.add(name);
+      // This endpoint's result, now: one line per cluster member it answered for, counted from its own listing.
+      for (const name of [...online].sort()) {
+        if (reported.has(name)) continue;
+        reported.add(name);
+        const on = machines.filter((r) => String(r.node) === name);
+        const registered = nodes.some((n) => n.name === name) ? '' : ' (not registered in Berth)';
+        out(`${name}${registered}: ${count(on.filter((r) => r.type === 'lxc').length, 'container')}, ${count(on.filter((r) => r.type === 'qemu').length, 'VM')}\n`);
       }
     } catch (e) {
       if (options.signal?.aborted) throw e;
-      failed.push({ node: node.name, error: (e as Error).message });
-      err(`${node.name}: ${(e as Error).message}\n`);
+      const message = describeNodeError(node, e, { prefix: false });
+      failedEndpoints.set(node.name, message);
+      err(`${node.name}: ${message}\n`);
     } finally {
       await client?.close();
     }
   }
 
-  const machines = [...seen.values()];
-  for (const name of [...covered].sort()) {
-    const on = machines.filter((g) => g.node === name);
-    const registered = nodes.some((n) => n.name === name) ? '' : ' (not registered in Berth)';
-    out(`${name}${registered}: ${count(on.filter((g) => g.kind === 'lxc').length, 'container')}, ${count(on.filter((g) => g.kind === 'qemu').length, 'VM')}\n`);
-  }
+  await Promise.all(readable.map(readNode));
   options.signal?.throwIfAborted();
+  const machines = await Promise.all(claims.values());
+
+  // A node is not read when its endpoint failed and no cluster peer answered for it, or when every
+  // endpoint that answered reported it offline.
+  const failed: SyncReport['failed'] = readable
+    .filter((n) => !covered.has(n.name))
+    .map((n) => ({ node: n.name, error: failedEndpoints.get(n.name) ?? 'Proxmox reports the node offline (not online in its cluster)' }));
+  for (const f of failed) if (!failedEndpoints.has(f.node)) err(`${f.node}: ${f.error}\n`);
 
   const report = await deps.sequelize.transaction(async (t) => {
-    await replaceSnapshots(deps.models, machines, nodes, covered, failed, options.jobId ?? null, now, t);
+    await replaceSnapshots(deps.models, machines, covered, options.jobId ?? null, now, t);
+    await recordNodeResults(deps.models, readable, covered, failedEndpoints, now, t);
     return writeDrift(deps.models, machines, nodes.filter((n) => covered.has(n.name)), now, t);
   });
   const leftover = await reportInterruptedCreates(deps.models, machines, nodes.filter((n) => covered.has(n.name)), out);
   await recheckProxmoxUsers(deps, out, err, now);
-  const result: SyncReport = { failed, covered: [...covered].sort(), machines: machines.length, ...report, leftover };
-  out(`${result.machines} machines; ${result.inStep} records in step, ${result.drifted} with field drift, ${result.gone} gone from Proxmox`
+  out(`${machines.length} machines; ${report.inStep} records in step, ${report.drifted} with field drift, ${report.gone} gone from Proxmox`
     + `${leftover ? `, ${count(leftover, 'leftover')} of interrupted creates (see the drift page)` : ''}\n`);
-  return result;
+  const summary = syncSummary(readable.length, failed);
+  out(`${summary}\n`);
+  return { failed, covered: [...covered].sort(), tried: readable.map((n) => n.name), machines: machines.length, ...report, leftover, summary };
+}
+
+/** "complete: 3 nodes read" or "partial: node pve2 not read (…); its records were left as they were". */
+export function syncSummary(tried: number, failed: SyncReport['failed']): string {
+  if (!failed.length) return `complete: ${count(tried, 'node')} read`;
+  const which = failed.map((f) => `node ${f.node} not read (${f.error})`).join('; ');
+  if (failed.length === tried) return `failed: ${which}`;
+  return `partial: ${tried - failed.length} of ${count(tried, 'node')} read; ${which}. Records on ${failed.length === 1 ? 'that node were' : 'those nodes were'} left as they were (not marked gone).`;
+}
+
+/**
+ * Each tried node's result: read (`syncedAt`, the error cleared; or kept as the reason its own URL
+ * failed when a peer answered for it) or not (`syncFailedAt`, `syncError`). Silent: bookkeeping.
+ */
+async function recordNodeResults(models: Models, tried: Node[], covered: Set<string>, failedEndpoints: Map<string, string>, now: Date, t: Transaction): Promise<void> {
+  for (const node of tried) {
+    const endpointError = failedEndpoints.get(node.name) ?? null;
+    const read = covered.has(node.name);
+    const values = {
+      ...(read ? { syncedAt: now } : {}),
+      syncFailedAt: read && !endpointError ? null : now,
+      syncError: read ? (endpointError ? `read through a cluster peer; its own API URL failed: ${endpointError}` : null) : endpointError ?? 'Proxmox reports the node offline (not online in its cluster)',
+    };
+    await models.Node.update(values, { where: { id: node.id }, transaction: t, silent: true });
+  }
 }
 
 /** Each sync also re-reads every Proxmox account's rights (demotes, disables; docs/accounts.md). */
@@ -130,15 +215,16 @@ async function recheckProxmoxUsers(deps: SyncDeps, out: (text: string) => void, 
 }
 
 /**
- * Replaces the snapshots: every row goes except those of nodes that failed and that no other
- * endpoint covered (their last known machines stay on the drift page).
+ * Replaces the snapshots of the Proxmox nodes this sync read (`covered`), and only those: a node that
+ * failed or was offline, a cluster member behind a failed endpoint (registered in Berth or not), and
+ * every node outside `nodeIds` keep their last known machines on the drift page.
  */
-async function replaceSnapshots(models: Models, machines: MachineSeen[], nodes: Node[], covered: Set<string>, failed: SyncReport['failed'], syncJobId: number | null, seenAt: Date, t: Transaction): Promise<void> {
-  const keep = failed.map((f) => f.node).filter((name) => !covered.has(name) && nodes.some((n) => n.name === name));
-  await models.MachineSnapshot.destroy({ where: keep.length ? { node: { [Op.notIn]: keep } } : {}, transaction: t });
-  if (machines.length) await models.MachineSnapshot.bulkCreate(machines.map(({ berthContainerId: _marker, ...g }) => ({ ...g, syncJobId, seenAt })), { transaction: t });
+async function replaceSnapshots(models: Models, machines: MachineSeen[], covered: Set<string>, syncJobId: number | null, seenAt: Date, t: Transaction): Promise<void> {
+  if (covered.size) await models.MachineSnapshot.destroy({ where: { node: { [Op.in]: [...covered] } }, transaction: t });
+  // Listed by an endpoint that then failed: not covered, its old rows stay, so nothing new either.
+  const read = machines.filter((g) => covered.has(g.node));
+  if (read.length) await models.MachineSnapshot.bulkCreate(read.map(({ berthContainerId: _marker, ...g }) => ({ ...g, syncJobId, seenAt })), { transaction: t });
 }
-
 
 /**
  * Reports what creates interrupted by a killed runner left (src/provisioning/leftovers.ts): records
@@ -157,7 +243,18 @@ async function reportInterruptedCreates(models: Models, machines: MachineSeen[],
   return records.length + orphans.length;
 }
 
-/** Sets `drift` and `syncedAt` on the records of covered nodes; returns the counts. */
+/**
+ * The stored drift of a record the sync did not find: `{ gone: true }` plus when (`missedAt`, the
+ * sync that missed it), which pages show beside the last time Proxmox confirmed it (`syncedAt`).
+ */
+export function goneDriftText(missedAt: Date): string {
+  return JSON.stringify({ gone: true, missedAt: missedAt.toISOString() });
+}
+
+/**
+ * Sets `drift` on the records of covered nodes, and `syncedAt` on those Proxmox confirmed (found):
+ * a record the sync did not find keeps the time it was last seen. Returns the counts.
+ */
 async function writeDrift(models: Models, machines: MachineSeen[], nodes: Node[], now: Date, t: Transaction) {
   const counts = { inStep: 0, drifted: 0, gone: 0 };
   if (!nodes.length) return counts;
@@ -170,21 +267,23 @@ async function writeDrift(models: Models, machines: MachineSeen[], nodes: Node[]
     const model = kind.model(models);
     const where = { nodeId: [...nodeName.keys()], vmid: { [Op.ne]: null } } as WhereOptions;
     const records = (await model.findAll({ where, transaction: t })) as InventoryRecord[];
+    const confirmed: number[] = [];
     for (const record of records) {
       const name = nodeName.get(record.nodeId as number)!;
       const machine = findMachine(kind, record, name, machineMap, byVmid);
+      if (machine) confirmed.push(record.id);
       // A container being created (or whose create was interrupted: reportInterruptedCreates) is
       // not compared: its status and addresses are the create job's to write.
       const building = UNBUILT_CONTAINER_STATUSES.includes(record.status as string);
       const drift = building ? null : machine ? compareRecord(kind, record, name, machine) : { gone: true as const };
-      const text = serialiseDrift(drift);
+      const text = drift?.gone ? goneDriftText(now) : serialiseDrift(drift);
       if (!drift) counts.inStep++;
       else if (drift.gone) counts.gone++;
       else counts.drifted++;
       // silent: the sync's own bookkeeping must not look like an edit (updatedAt unchanged).
       if (text !== record.drift) await model.update({ drift: text } as never, { where: { id: record.id }, transaction: t, silent: true });
     }
-    if (records.length) await model.update({ syncedAt: now } as never, { where: { id: records.map((r) => r.id) }, transaction: t, silent: true });
+    if (confirmed.length) await model.update({ syncedAt: now } as never, { where: { id: confirmed }, transaction: t, silent: true });
   }
   return counts;
 }

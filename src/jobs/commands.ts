@@ -4,6 +4,8 @@ import { changedFields } from '../audit/index.js';
 import { ConflictError, NotFoundError } from '../lib/errors.js';
 import { inTransaction, type CommandContext } from '../services/context.js';
 import { enqueueJob, jobAuditLabel, jobEnqueuedEvent } from './enqueue.js';
+import { requestInventorySyncJob, type SyncRequest } from './enqueue-inventory-sync.js';
+import { SYNC_TASK } from './tasks/inventory-sync.js';
 
 /** What POST /jobs asks for: the seed's raw command, or a registered task with its parameters. */
 export interface JobSubmission {
@@ -18,10 +20,21 @@ export interface JobSubmission {
  * `mayRunAdminTasks` is the policy's answer (`can(user, 'runAdminTask')`), asked by the route.
  */
 export async function submitJob(cmd: CommandContext, input: JobSubmission, mayRunAdminTasks: boolean): Promise<Job> {
+  return (await requestJob(cmd, input, mayRunAdminTasks)).job;
+}
+
+/**
+ * {@link submitJob}, saying whether a job was enqueued: the inventory sync runs one at a time, so
+ * asking for it while one is pending or running answers with that one (`existing`), nothing enqueued
+ * or audited, the same as the drift page's "Sync now" (requestInventorySyncJob). Its permission and
+ * parameters are checked first, as for any task.
+ */
+export async function requestJob(cmd: CommandContext, input: JobSubmission, mayRunAdminTasks: boolean): Promise<SyncRequest> {
   return inTransaction(cmd, async (transaction) => {
+    if (input.task === SYNC_TASK) return requestInventorySyncJob(cmd, cmd.actor, transaction, { mayRunAdminTasks, params: input.params, timeoutSeconds: input.timeoutSeconds });
     const job = await enqueueJob(cmd.models, { ...input, createdBy: cmd.actor.username, mayRunAdminTasks, transaction });
     await cmd.auditor.record(cmd.actor, jobEnqueuedEvent(job), transaction);
-    return job;
+    return { job, existing: false };
   });
 }
 

@@ -2,7 +2,7 @@ import { UniqueConstraintError, type Sequelize } from 'sequelize';
 import type { Job, Models } from '../../models/index.js';
 import type { Auditor } from '../audit/index.js';
 import type { Logger } from '../lib/logger.js';
-import { enqueueInventorySync } from './enqueue-inventory-sync.js';
+import { requestInventorySyncJob } from './enqueue-inventory-sync.js';
 import { PeriodicCheck } from './periodic.js';
 import { SYNC_TASK } from './tasks/inventory-sync.js';
 
@@ -56,18 +56,20 @@ export class SyncScheduler {
     return this.periodic.stop();
   }
 
-  /** Claims the current slot and enqueues the sync; null when the slot was already taken. */
+  /** Claims the current slot and enqueues the sync (or reuses the one pending or running); null when the slot was already taken. */
   async tick(): Promise<Job | null> {
     if (!this.enabled) return null;
     const slot = this.slotAt(this.clock());
     try {
-      const job = await this.o.sequelize.transaction(async (t) => {
+      const { job, existing } = await this.o.sequelize.transaction(async (t) => {
         const run = await this.o.models.ScheduledRun.create({ name: SYNC_TASK, slot, jobId: null }, { transaction: t });
-        const queued = await enqueueInventorySync(this.o, { username: null }, t);
-        await run.update({ jobId: queued.id }, { transaction: t });
-        return queued;
+        const request = await requestInventorySyncJob(this.o, { username: null }, t);
+        // The slot is recorded either way: it points at the sync that serves it.
+        await run.update({ jobId: request.job.id }, { transaction: t });
+        return request;
       });
-      this.o.logger.info({ jobId: job.id, slot }, 'scheduled inventory sync enqueued');
+      if (existing) this.o.logger.info({ jobId: job.id, slot }, `scheduled inventory sync not enqueued: one is already ${job.status} (job ${job.id})`);
+      else this.o.logger.info({ jobId: job.id, slot }, 'scheduled inventory sync enqueued');
       return job;
     } catch (err) {
       if (err instanceof UniqueConstraintError) return null;

@@ -1,9 +1,12 @@
 import { Op, type WhereOptions } from 'sequelize';
 import type { Models } from '../../models/index.js';
+import { DRIFT_BULK_MAX, findUnknownMachines, relinkCandidates, relinkMatcher } from '../inventory/drift-actions.js';
 import { kindOfMachine, machineKey, parseDrift } from '../inventory/drift.js';
 import { KINDS, recordName, recordVmid, type InventoryKind, type InventoryRecord } from '../inventory/kinds.js';
+import { knownOwners } from '../inventory/owners.js';
 import { SYNC_TASK } from '../jobs/tasks/inventory-sync.js';
 import { findInterruptedCreates, interruptedCreateText } from '../provisioning/leftovers.js';
+import { presentNodeSync, type NodeSyncView } from './node-sync.js';
 
 /** A machine Proxmox has and Berth does not: a row with an import form. */
 export interface UnknownMachineView {
@@ -28,6 +31,8 @@ export interface DriftRecordView {
   node: string | null;
   vmid: number | null;
   fields: Array<{ field: string; label: string; berth: string; proxmox: string }>;
+  /** Gone records: the unknown machine the last sync saw that this record probably is (same MAC, or same name without one). */
+  relink?: { ref: string; node: string; vmid: number; name: string | null; by: string; nodeRegistered: boolean } | null;
 }
 
 /** A record left `provisioning` by a create whose runner was killed: a row with a clean-up action. */
@@ -42,15 +47,49 @@ export interface LeftoverView {
 }
 
 export interface DriftPageView {
+  /** Each node's result in the syncs (Nodes.syncedAt/syncFailedAt/syncError): a partial sync names the node that failed and why. */
+  nodeResults: Array<{ id: number; name: string } & NodeSyncView>;
   lastSync: { jobId: number; status: string; createdAt: string; finishedAt: string | null } | null;
   lastSeenAt: string | null;
   unknown: UnknownMachineView[];
+  /** Whether `unknown` is every unknown machine (false: the page lists those of the first snapshots only). */
+  unknownComplete: boolean;
   gone: DriftRecordView[];
+  /** Whether `gone` is every record gone from Proxmox (false: the page lists those of the first records with drift only). */
+  goneComplete: boolean;
   drifted: DriftRecordView[];
   /** Left over by interrupted creates (src/provisioning/leftovers.ts). */
   leftovers: LeftoverView[];
-  /** Usernames offered in the import form's owner field. */
+  /** Names offered in the import forms' owner field (src/inventory/owners.ts: accounts and pending account requests). */
   usernames: string[];
+  /** Most machines or records one bulk action takes (DRIFT_BULK_MAX). */
+  bulkMax: number;
+}
+
+/**
+ * What the person had ticked and typed in the bulk forms, when the page is drawn again after a
+ * refusal (nothing is lost): the ticked machines and records, the "all" boxes, the owner.
+ */
+export interface DriftSelection {
+  /** The bulk form that was submitted (its field messages are shown beside its fields). */
+  form: 'import' | 'gone' | null;
+  machines: Set<string>;
+  allMachines: boolean;
+  username: string;
+  records: Set<string>;
+  allRecords: boolean;
+}
+
+export const NO_SELECTION: DriftSelection = { form: null, machines: new Set(), allMachines: false, username: '', records: new Set(), allRecords: false };
+
+const refList = (x: unknown): string[] => (Array.isArray(x) ? x : [x]).flatMap((v) => (typeof v === 'string' ? v.split(/[\s,]+/).filter(Boolean) : []));
+const ticked = (x: unknown) => (Array.isArray(x) ? x : [x]).some((v) => v === '1' || v === 'on' || v === 'true' || v === true);
+
+/** The selection a bulk form (`form`: the unknown machines' or the gone records') submitted (`values`: the request body, valid or not). */
+export function driftSelection(form: 'import' | 'gone', values: Record<string, unknown>): DriftSelection {
+  const username = typeof values.username === 'string' ? values.username.trim() : '';
+  if (form === 'gone') return { ...NO_SELECTION, form, records: new Set(refList(values.records)), allRecords: ticked(values.all) };
+  return { ...NO_SELECTION, form, machines: new Set(refList(values.machines)), allMachines: ticked(values.all), username };
 }
 
 const LABELS: Record<string, string> = { nodeId: 'Node', status: 'Status', macAddress: 'MAC address', ipv4Address: 'IPv4 address', hostname: 'Hostname', name: 'Name' };
@@ -77,63 +116,66 @@ function recordView(kind: InventoryKind, record: InventoryRecord, nodeNames: Map
  * record stands for, the records gone from Proxmox and those whose fields differ.
  */
 export async function loadDriftPage(models: Models): Promise<DriftPageView> {
-  const [job, snapshots, nodes, users, interrupted] = await Promise.all([
+  const [job, snapshots, { machines: unknownSnaps, complete: unknownComplete }, nodes, usernames, interrupted] = await Promise.all([
     models.Job.findOne({ where: { task: SYNC_TASK }, order: [['id', 'DESC']] }),
-    models.MachineSnapshot.findAll({ order: [['node', 'ASC'], ['vmid', 'ASC']], limit: 5000 }),
-    models.Node.findAll({ attributes: ['id', 'name'] }),
-    models.User.findAll({ attributes: ['username'], where: { disabled: false }, order: [['username', 'ASC']], limit: LIMIT }),
+    models.MachineSnapshot.findAll({ attributes: ['seenAt'], order: [['seenAt', 'DESC']], limit: 1 }),
+    findUnknownMachines(models),
+    models.Node.findAll({ attributes: ['id', 'name', 'apiTokenId', 'syncedAt', 'syncFailedAt', 'syncError'], order: [['name', 'ASC']] }),
+    knownOwners(models, LIMIT),
     findInterruptedCreates(models),
   ]);
   const nodeNames = new Map(nodes.map((n) => [n.id, n.name]));
   const registered = new Set(nodeNames.values());
 
-  const known = new Set<string>();
-  const gone: DriftRecordView[] = [];
+  const goneRecords: Array<{ kind: InventoryKind; record: InventoryRecord; view: DriftRecordView }> = [];
   const drifted: DriftRecordView[] = [];
+  let goneComplete = true;
   for (const kind of KINDS) {
-    const vmids = snapshots.filter((s) => kindOfMachine(s.kind) === kind).map((s) => s.vmid);
-    const [matching, withDrift] = await Promise.all([
-      vmids.length ? kind.model(models).findAll({ where: { vmid: [...new Set(vmids)] } as WhereOptions }) : Promise.resolve([]),
-      kind.model(models).findAll({ where: { drift: { [Op.ne]: null } } as WhereOptions, order: [['id', 'ASC']], limit: LIMIT }),
-    ]);
-    for (const r of matching as InventoryRecord[]) {
-      const vmid = recordVmid(r)!;
-      if (r.nodeId) known.add(machineKey(kind.proxmoxType, nodeNames.get(r.nodeId) ?? '', vmid));
-      // A record whose machine moved stands for the machine on its new node.
-      const moved = parseDrift(r.drift)?.fields?.nodeId?.proxmox;
-      if (typeof moved === 'string') known.add(machineKey(kind.proxmoxType, moved, vmid));
-    }
-    for (const r of withDrift as InventoryRecord[]) {
+    // One more than shown: whether the page lists every record with drift of this kind.
+    const withDrift = (await kind.model(models).findAll({ where: { drift: { [Op.ne]: null } } as WhereOptions, order: [['id', 'ASC']], limit: LIMIT + 1 })) as InventoryRecord[];
+    if (withDrift.length > LIMIT) goneComplete = false;
+    for (const r of withDrift.slice(0, LIMIT)) {
       const view = recordView(kind, r, nodeNames);
-      if (parseDrift(r.drift)?.gone) gone.push(view);
+      if (parseDrift(r.drift)?.gone) goneRecords.push({ kind, record: r, view });
       else if (view.fields.length) drifted.push(view);
     }
   }
+  // The re-link offers by the command's rule, over every candidate of these records (not only the machines listed).
+  const match = relinkMatcher(await relinkCandidates(models, goneRecords));
+  const gone = goneRecords.map(({ kind, record, view }) => {
+    const found = match(kind, record);
+    view.relink = found
+      ? { ref: machineKey(found.machine.kind, found.machine.node, found.machine.vmid), node: found.machine.node, vmid: found.machine.vmid, name: found.machine.name, by: found.by, nodeRegistered: registered.has(found.machine.node) }
+      : null;
+    return view;
+  });
 
-  const unknown = snapshots
-    .filter((s) => !known.has(machineKey(s.kind, s.node, s.vmid)))
-    .map((s) => ({
-      kind: s.kind,
-      kindLabel: kindOfMachine(s.kind).label,
-      node: s.node,
-      nodeRegistered: registered.has(s.node),
-      vmid: s.vmid,
-      name: s.name,
-      status: s.status,
-      ipv4Address: s.ipv4Address,
-      macAddress: s.macAddress,
-    }));
-  const lastSeen = snapshots.reduce<Date | null>((max, s) => (!max || s.seenAt > max ? s.seenAt : max), null);
+  const unknown = unknownSnaps.map((s) => ({
+    kind: s.kind,
+    kindLabel: kindOfMachine(s.kind).label,
+    node: s.node,
+    nodeRegistered: registered.has(s.node),
+    vmid: s.vmid,
+    name: s.name,
+    status: s.status,
+    ipv4Address: s.ipv4Address,
+    macAddress: s.macAddress,
+  }));
+  const lastSeen = snapshots[0]?.seenAt ?? null;
   return {
+    nodeResults: nodes.filter((n) => n.apiTokenId).map((n) => ({ id: n.id, name: n.name, ...presentNodeSync(n) })),
     lastSync: job ? { jobId: job.id, status: job.status, createdAt: minute(job.createdAt)!, finishedAt: minute(job.finishedAt) } : null,
     lastSeenAt: minute(lastSeen),
     unknown,
+    unknownComplete,
     gone,
+    goneComplete,
     drifted,
     leftovers: interrupted.map((c) => {
       const node = c.container.nodeId ? nodeNames.get(c.container.nodeId) ?? null : null;
       return { id: c.container.id, name: c.container.hostname, href: `/containers/${c.container.id}`, node, vmid: c.container.vmid, jobId: c.jobId, text: interruptedCreateText(c, node) };
     }),
-    usernames: users.map((u) => u.username),
+    usernames,
+    bulkMax: DRIFT_BULK_MAX,
   };
 }

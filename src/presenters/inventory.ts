@@ -17,6 +17,83 @@ export function presentDrift(stored: string | null | undefined): DriftView | nul
   return { gone: drift.gone === true, fields: Object.entries(drift.fields ?? {}).map(([field, pair]) => ({ field, berth: pair.berth, proxmox: pair.proxmox })) };
 }
 
+/**
+ * What Berth knows of a record's state and how old that knowledge is. `status` is what pages show:
+ * the stored status, or `unknown` when the last successful read of its node did not find it.
+ * `seenAt` is when Proxmox last confirmed the record (its `syncedAt`), `missedAt` when a sync last
+ * looked for it and did not find it.
+ */
+export interface KnownState {
+  status: string;
+  /** confirmed: Proxmox listed it at `seenAt`; unknown: the last read of its node did not find it; unconfirmed: no sync has seen it yet. */
+  known: 'confirmed' | 'unknown' | 'unconfirmed';
+  /** The status Berth has stored (what Proxmox said last, or what was entered). */
+  berthStatus: string;
+  seenAt: Date | null;
+  missedAt: Date | null;
+  /** "running, seen 3 h ago" / "unknown — not found by the sync of 2026-12-02 10:05 UTC". */
+  label: string;
+  /** The label without the status: "seen 3 h ago", "not found by the sync of …", "not yet seen by a sync". */
+  note: string;
+  /** The second line: "last seen 3 days ago (2026-11-29 09:00 UTC), then running" / "never confirmed by a sync". */
+  detail: string;
+  /** `seenAt` as pages print it: "2026-12-01 09:00 UTC (3 h ago)"; null: never. */
+  seenText: string | null;
+  /** `missedAt` as pages print it: "2026-12-02 10:05 UTC"; null when not gone (or not recorded). */
+  missedText: string | null;
+}
+
+/** A time as the pages print it: minutes, UTC. */
+export const minuteUtc = (d: Date) => `${d.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+
+/** "just now", "12 min ago", "3 h ago", "2 days ago". */
+export function ageText(then: Date, now = new Date()): string {
+  const minutes = Math.floor((now.getTime() - then.getTime()) / 60_000);
+  if (minutes < 1) return 'just now';
+  if (minutes < 60) return `${minutes} min ago`;
+  const hours = Math.floor(minutes / 60);
+  if (hours < 48) return `${hours} h ago`;
+  return `${Math.floor(hours / 24)} days ago`;
+}
+
+/** When the sync that did not find the record ran (the `missedAt` of its stored drift), if recorded. */
+function missedAtOf(stored: string | null | undefined): Date | null {
+  if (!stored) return null;
+  try {
+    const at = (JSON.parse(stored) as { missedAt?: unknown }).missedAt;
+    const date = typeof at === 'string' ? new Date(at) : null;
+    return date && !Number.isNaN(date.getTime()) ? date : null;
+  } catch {
+    return null;
+  }
+}
+
+export function presentKnownState(record: Pick<InventoryRecord, 'status' | 'drift' | 'syncedAt'>, now = new Date()): KnownState {
+  const berthStatus = String(record.status);
+  const seenAt = record.syncedAt ?? null;
+  const seenText = seenAt ? `${minuteUtc(seenAt)} (${ageText(seenAt, now)})` : null;
+  const gone = parseDrift(record.drift)?.gone === true;
+  if (gone) {
+    const missedAt = missedAtOf(record.drift);
+    const note = `not found by ${missedAt ? `the sync of ${minuteUtc(missedAt)}` : 'the last sync'}`;
+    return {
+      status: 'unknown',
+      known: 'unknown',
+      berthStatus,
+      seenAt,
+      missedAt,
+      label: `unknown — ${note}`,
+      note,
+      seenText,
+      missedText: missedAt ? minuteUtc(missedAt) : null,
+      detail: seenAt ? `last seen ${ageText(seenAt, now)} (${minuteUtc(seenAt)}), then ${berthStatus}` : `never confirmed by a sync; Berth has ${berthStatus}`,
+    };
+  }
+  if (!seenAt) return { status: berthStatus, known: 'unconfirmed', berthStatus, seenAt, missedAt: null, label: `${berthStatus}, not yet seen by a sync`, note: 'not yet seen by a sync', detail: 'never confirmed by a sync', seenText, missedText: null };
+  const note = `seen ${ageText(seenAt, now)}`;
+  return { status: berthStatus, known: 'confirmed', berthStatus, seenAt, missedAt: null, label: `${berthStatus}, ${note}`, note, detail: `confirmed by Proxmox ${ageText(seenAt, now)} (${minuteUtc(seenAt)})`, seenText, missedText: null };
+}
+
 /** Expiry as people read it: the date, whether it has passed, and how many days are left. */
 export interface Expiry {
   date: string;
@@ -75,7 +152,9 @@ export function presentRecord(kind: InventoryKind, record: InventoryRecord, now 
     notes: record.notes,
     tags: tagList(record.tags),
     drift: presentDrift(record.drift),
+    /** When Proxmox last confirmed the record (not the sync that missed it: see `state.missedAt`). */
     syncedAt: record.syncedAt ?? null,
+    state: presentKnownState(record, now),
     createdAt: record.createdAt,
     updatedAt: record.updatedAt,
     ...extra,

@@ -4,7 +4,7 @@ import type { AuditEvent } from '../../models/index.js';
 import { likeCondition, likeEscape } from '../lib/db/like.js';
 import { parseInput } from '../lib/parse-input.js';
 import { access } from '../policies/access.js';
-import { presentAuditEvent } from '../presenters/audit.js';
+import { presentAuditEvents } from '../presenters/audit.js';
 import { AUDIT_FILTER_KEYS, AUDIT_PAGE_SIZES, auditQuerySchema, auditTypedValues, type AuditQuery } from './audit.schema.js';
 import type { RouteContext } from './context.js';
 import { formHandler, respond, type FormFailure } from './respond.js';
@@ -63,7 +63,8 @@ export function auditRoutes({ models, sequelize }: RouteContext) {
       limit: query.per,
       offset: (query.page - 1) * query.per,
     });
-    const events = rows.map(presentAuditEvent);
+    // The names behind ids in the changes (nodes, users, domains): one query per table for the page.
+    const events = await presentAuditEvents(models, rows);
     const values = { ...typedValues(req), per: String(query.per) };
     const pages = Math.max(1, Math.ceil(count / query.per));
     await respond(req, res, {

@@ -23,6 +23,7 @@ import { inventorySyncRoutes } from './inventory-sync.js';
 import { provisioningSettingsRoutes } from './provisioning-settings.js';
 import { containerRequestRoutes } from './container-requests.js';
 import { containerLifecycleRoutes } from './containers-lifecycle.js';
+import { vmLifecycleRoutes } from './vms-lifecycle.js';
 import { containerCreateRoutes } from './containers-create.js';
 import { serviceRoutes } from './services.js';
 import { domainRoutes } from './domains.js';
@@ -55,6 +56,7 @@ const ROUTERS = {
   'container-requests': containerRequestRoutes,
   'containers-create': containerCreateRoutes,
   'containers-lifecycle': containerLifecycleRoutes,
+  'vms-lifecycle': vmLifecycleRoutes,
   services: serviceRoutes,
   domains: domainRoutes,
   edge: edgeRoutes,

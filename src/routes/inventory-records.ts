@@ -8,7 +8,7 @@ import { parseInput } from '../lib/parse-input.js';
 import { access } from '../policies/access.js';
 import { can, mayViewRecord } from '../policies/authorize.js';
 import { loaded, subjectLoaders, type SubjectLoaders } from '../policies/subjects.js';
-import { presentAuditEvent } from '../presenters/audit.js';
+import { presentAuditEvents } from '../presenters/audit.js';
 import { listCredentials } from '../presenters/credential.js';
 import { formValues, presentRecord, submittedValues } from '../presenters/inventory.js';
 import { presentServices } from '../presenters/services.js';
@@ -71,7 +71,7 @@ function mountKind(router: Router, ctx: RouteContext, load: SubjectLoaders, kind
       listCredentials(models, kind, record.id),
       auditHistory(models, kind.key, record.id),
     ]);
-    return { record: presentRecord(kind, record, new Date(), can(req.user, 'operateUnmanaged')), services: await presentServices(models, services), jobs: jobs.map(presentJob), credentials, history: events.map(presentAuditEvent) };
+    return { record: presentRecord(kind, record, new Date(), can(req.user, 'operateUnmanaged')), services: await presentServices(models, services), jobs: jobs.map(presentJob), credentials, history: await presentAuditEvents(models, events) };
   }
 
   /** The detail page, with a refused transfer or delete shown in its form. */
@@ -86,6 +86,8 @@ function mountKind(router: Router, ctx: RouteContext, load: SubjectLoaders, kind
         ...view,
         events: view.history,
         canEdit: can(req.user, 'change', owner(record)),
+        // A VM's Power buttons: Berth never creates VMs, so only those who may act on such guests get them.
+        canOperateVm: kind.key === 'vm' && can(req.user, 'operateUnmanaged'),
         transfer: problems.transfer ?? { value: '', error: '' },
         deleteError: problems.deleteError ?? '',
       },

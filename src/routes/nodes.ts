@@ -6,6 +6,7 @@ import { wantsJson } from '../middlewares/errorHandler.js';
 import { access } from '../policies/access.js';
 import { loaded, subjectLoaders } from '../policies/subjects.js';
 import { nodeFormValues, presentNode, submittedNodeValues, type NodeFormValues } from '../presenters/node.js';
+import { presentNodeSync } from '../presenters/node-sync.js';
 import { createNode, deleteNode, nodeReferences, testNodeConnection, updateNode, type ConnectionTest } from '../services/nodes.js';
 import { commandContext } from './command.js';
 import type { RouteContext } from './context.js';
@@ -29,9 +30,9 @@ export function nodeRoutes(ctx: RouteContext) {
     return out;
   }
 
-  async function showPage(node: Node, extra: { status?: number; test?: ConnectionTest; error?: string } = {}): Promise<PageAnswer> {
-    const view = presentNode(node, await nodeReferences(models, node.id));
-    return { view: 'nodes/show', status: extra.status, locals: { title: node.name, node: view, test: extra.test ?? null, error: extra.error ?? null } };
+  async function showPage(node: Node, extra: { status?: number; test?: ConnectionTest; testSeconds?: string; error?: string } = {}): Promise<PageAnswer> {
+    const view = { ...presentNode(node, await nodeReferences(models, node.id)), sync: presentNodeSync(node) };
+    return { view: 'nodes/show', status: extra.status, locals: { title: node.name, node: view, test: extra.test ?? null, testSeconds: extra.testSeconds ?? null, error: extra.error ?? null } };
   }
 
   function renderForm(res: Response, opts: { node: Node | null; values: NodeFormValues; status?: number; error?: string | null; fields?: Record<string, string> }) {
@@ -64,7 +65,7 @@ export function nodeRoutes(ctx: RouteContext) {
 
   async function list(req: Request, res: Response) {
     const [nodes, counts] = await Promise.all([models.Node.findAll({ order: [['name', 'ASC']], limit: 1000 }), countsByNode()]);
-    const rows = nodes.map((n) => presentNode(n, counts.get(n.id)));
+    const rows = nodes.map((n) => ({ ...presentNode(n, counts.get(n.id)), sync: presentNodeSync(n) }));
     await respond(req, res, { json: { nodes: rows }, page: { view: 'nodes/index', locals: { title: 'Nodes', nodes: rows } } });
   }
 
@@ -85,7 +86,7 @@ export function nodeRoutes(ctx: RouteContext) {
 
   async function show(req: Request, res: Response) {
     const node = loaded(res, 'node');
-    await respond(req, res, { json: async () => ({ node: presentNode(node, await nodeReferences(models, node.id)) }), page: () => showPage(node) });
+    await respond(req, res, { json: async () => ({ node: { ...presentNode(node, await nodeReferences(models, node.id)), sync: presentNodeSync(node) } }), page: () => showPage(node) });
   }
 
   function editForm(_req: Request, res: Response) {
@@ -116,9 +117,11 @@ export function nodeRoutes(ctx: RouteContext) {
   /** A read of the node, not a change in Berth: not audited (listed as exempt in audit-cases). */
   async function testConnection(req: Request, res: Response) {
     const node = loaded(res, 'node');
+    const started = Date.now();
     const test = await testNodeConnection(node, vault, config);
-    req.log.info({ nodeId: node.id, ok: test.ok }, 'node connection tested');
-    await respond(req, res, { json: test, page: () => showPage(node, { test }) });
+    const ms = Date.now() - started;
+    req.log.info({ nodeId: node.id, ok: test.ok, ms }, 'node connection tested');
+    await respond(req, res, { json: test, page: () => showPage(node, { test, testSeconds: (ms / 1000).toFixed(1) }) });
   }
 
   const router = Router();

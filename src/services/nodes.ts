@@ -127,10 +127,16 @@ export class NodeNotUsableError extends Error {
 }
 
 /**
- * A Proxmox client for a Node row: its API token (secret opened from the vault), its TLS policy
- * (verify, or a pinned fingerprint) and PROXMOX_TIMEOUT_MS. The caller closes it.
+ * The timeouts a node's client takes: PROXMOX_TIMEOUT_MS for a call, PROXMOX_CONNECT_TIMEOUT_MS
+ * (when given; otherwise the call's) for opening the connection.
  */
-export function clientForNode(node: Node, vault: Vault, config: Pick<Config, 'PROXMOX_TIMEOUT_MS'>): ProxmoxClient {
+export type NodeClientConfig = Pick<Config, 'PROXMOX_TIMEOUT_MS'> & Partial<Pick<Config, 'PROXMOX_CONNECT_TIMEOUT_MS'>>;
+
+/**
+ * A Proxmox client for a Node row: its API token (secret opened from the vault), its TLS policy
+ * (verify, or a pinned fingerprint) and the timeouts. The caller closes it.
+ */
+export function clientForNode(node: Node, vault: Vault, config: NodeClientConfig): ProxmoxClient {
   if (!node.apiTokenId || !node.apiTokenSecret) throw new NodeNotUsableError(`${node.name} has no API token configured.`);
   let secret: string;
   try {
@@ -144,6 +150,7 @@ export function clientForNode(node: Node, vault: Vault, config: Pick<Config, 'PR
       auth: { type: 'token', tokenId: node.apiTokenId, secret },
       tls: node.tlsFingerprint ? { fingerprint: node.tlsFingerprint } : { verify: node.tlsVerify },
       timeoutMs: config.PROXMOX_TIMEOUT_MS,
+      connectTimeoutMs: config.PROXMOX_CONNECT_TIMEOUT_MS,
     });
   } catch (err) {
     // createProxmoxClient refuses malformed options with a TypeError that names the field.
@@ -155,15 +162,38 @@ export interface ConnectionTest {
   ok: boolean;
   /** "Proxmox VE 9.1.3 (release 9.1, repoid 2d9ae8ef)". */
   version?: string;
-  /** The exact failure: TLS, authentication, timeout, DNS, … as the client reports it. */
+  /**
+   * The exact failure, prefixed by its kind (TLS, authentication, timeout, unreachable, …) and
+   * saying what was tried: the URL, the token and the time allowed.
+   */
   error?: string;
 }
 
-/** Calls GET /version on the node with its own token and TLS policy. Never throws for the node's failures. */
-export async function testNodeConnection(node: Node, vault: Vault, config: Pick<Config, 'PROXMOX_TIMEOUT_MS'>): Promise<ConnectionTest> {
+const KIND_WORDS: Record<string, string> = { auth: 'Authentication failed', permission: 'Permission denied', tls: 'TLS', timeout: 'Timeout', unreachable: 'Unreachable', 'node-offline': 'Node offline' };
+
+/**
+ * A node's failure as people read it: the client's words, prefixed by the kind, with the URL and
+ * token that were tried when the client's words do not name them (a 401 or 403 says neither).
+ */
+export function describeNodeError(node: Pick<Node, 'apiUrl' | 'apiTokenId'>, err: unknown, opts: { prefix?: boolean } = {}): string {
+  const message = (err as Error).message;
+  if (!isProxmoxError(err)) return message;
+  const what = opts.prefix === false ? undefined : KIND_WORDS[err.kind as string];
+  const tried = err.kind === 'auth' || err.kind === 'permission'
+    ? ` (token ${node.apiTokenId ?? '—'} at ${node.apiUrl})`
+    : message.includes(node.apiUrl) ? '' : ` (at ${node.apiUrl})`;
+  return `${what ? `${what}: ` : ''}${message}${tried}`;
+}
+
+/**
+ * Calls GET /version on the node with its own token and TLS policy, within PROXMOX_TEST_TIMEOUT_MS
+ * (a person waits for it; the connection gets at most PROXMOX_CONNECT_TIMEOUT_MS of it). Never
+ * throws for the node's failures.
+ */
+export async function testNodeConnection(node: Node, vault: Vault, config: Pick<Config, 'PROXMOX_TEST_TIMEOUT_MS' | 'PROXMOX_CONNECT_TIMEOUT_MS'>): Promise<ConnectionTest> {
   let client: ProxmoxClient;
   try {
-    client = clientForNode(node, vault, config);
+    client = clientForNode(node, vault, { PROXMOX_TIMEOUT_MS: config.PROXMOX_TEST_TIMEOUT_MS, PROXMOX_CONNECT_TIMEOUT_MS: config.PROXMOX_CONNECT_TIMEOUT_MS });
   } catch (err) {
     if (err instanceof NodeNotUsableError) return { ok: false, error: err.message };
     throw err;
@@ -173,8 +203,7 @@ export async function testNodeConnection(node: Node, vault: Vault, config: Pick<
     return { ok: true, version: `Proxmox VE ${v.version} (release ${v.release}, repoid ${v.repoid})` };
   } catch (err) {
     if (!isProxmoxError(err)) throw err;
-    const what = { auth: 'Authentication failed', permission: 'Permission denied', tls: 'TLS', timeout: 'Timeout', unreachable: 'Unreachable', 'node-offline': 'Node offline' }[err.kind as string];
-    return { ok: false, error: what ? `${what}: ${err.message}` : err.message };
+    return { ok: false, error: describeNodeError(node, err) };
   } finally {
     await client.close();
   }

@@ -41,6 +41,7 @@ export class ProxmoxLogin {
     return {
       baseUrl: c.PROXMOX_URL!,
       timeoutMs: c.PROXMOX_TIMEOUT_MS,
+      connectTimeoutMs: c.PROXMOX_CONNECT_TIMEOUT_MS,
       tls: {
         verify: c.PROXMOX_TLS_VERIFY,
         ...(c.PROXMOX_CA_FILE ? { ca: fs.readFileSync(c.PROXMOX_CA_FILE) } : {}),

@@ -10,7 +10,9 @@ import { createContainer, createNode, createVm, randomIp, randomMac, uniqueVmid 
 import { serviceAuditCases } from './audit-cases-services.js';
 import { edgeAuditCases } from './audit-cases-edge.js';
 import { expiryAuditCases } from './audit-cases-expiry.js';
+import { vmLifecycleAuditCases } from './audit-cases-vms.js';
 import { outboxAuditCases } from './audit-cases-outbox.js';
+import { driftBulkAuditCases } from './audit-cases-drift-bulk.js';
 
 /**
  * How the audit-coverage test (test/integration/audit/coverage.test.ts) exercises every state-changing
@@ -41,11 +43,11 @@ export const auditCases: Record<string, AuditEntry> = {
     (['container', 'vm'] as const).flatMap((kind) => {
       const base = kind === 'container' ? '/containers' : '/vms';
       const fresh = () => `audit-${Math.random().toString(36).slice(2, 10)}.example.org`;
-      const onRecord = (action: string, suffix: string, body: (admin: User) => Record<string, unknown>): AuditEntry => ({
+      const onRecord = (action: string, suffix: string, body: (admin: User) => Record<string, unknown> | Promise<Record<string, unknown>>): AuditEntry => ({
         action,
         async build(admin: User) {
           const record = kind === 'container' ? await createContainer({ username: admin.username }) : await createVm({ username: admin.username });
-          return { path: `${base}/${record.id}${suffix}`, body: body(admin) };
+          return { path: `${base}/${record.id}${suffix}`, body: await body(admin) };
         },
       });
       const update = () => ({ purpose: `audited ${fresh()}` });
@@ -55,7 +57,7 @@ export const auditCases: Record<string, AuditEntry> = {
         [`PUT ${base}/:id`, onRecord(`${kind}.update`, '', update)],
         [`POST ${base}/:id/delete`, onRecord(`${kind}.delete`, '/delete', () => ({ confirm: 'yes' }))],
         [`DELETE ${base}/:id`, onRecord(`${kind}.delete`, '', () => ({}))],
-        [`POST ${base}/:id/owner`, onRecord(`${kind}.transfer`, '/owner', () => ({ username: `heir-${fresh().slice(6, 14)}@pve` }))],
+        [`POST ${base}/:id/owner`, onRecord(`${kind}.transfer`, '/owner', async () => ({ username: (await createUser({ username: `heir-${fresh().slice(6, 14)}@pve`, realm: 'pve' })).user.username }))],
       ] as Array<[string, AuditEntry]>;
     }),
   ),
@@ -108,6 +110,7 @@ export const auditCases: Record<string, AuditEntry> = {
   'POST /vms/bulk': { action: 'vm.bulk-update', build: async () => ({ path: '/vms/bulk', body: { ids: [(await createVm()).id], addTags: 'bulk' } }) },
   // Nodes and sync with Proxmox (src/routes/nodes.ts, src/routes/inventory-sync.ts).
   ...nodeAndSyncCases(),
+  ...driftBulkAuditCases(),
   // Self-service settings: templates, IP pools, quotas (src/routes/provisioning-settings.ts).
   ...provisioningSettingsCases(),
   // The container request queue (src/routes/container-requests.ts).
@@ -117,6 +120,8 @@ export const auditCases: Record<string, AuditEntry> = {
   // The edge: versions, pins, reports (src/routes/edge.ts).
   ...edgeAuditCases(),
   ...expiryAuditCases(),
+  // VM power (src/routes/vms-lifecycle.ts).
+  ...vmLifecycleAuditCases(),
   ...outboxAuditCases(),
   // CSV import (src/routes/inventory-import.ts): the upload and its apply are audited as csv-import.*.
   ...Object.fromEntries(
@@ -211,6 +216,8 @@ function accountAndJobCases(): Record<string, AuditEntry> {
     },
     // A command that does nothing (the coverage test cancels what it leaves pending).
     'POST /jobs': { action: 'job.enqueue', build: async () => ({ path: '/jobs', body: { command: 'true' } }) },
+    // The jobs page's "Run command" form: the same command, confirmed.
+    'POST /jobs/command': { action: 'job.enqueue', build: async () => ({ path: '/jobs/command', body: { command: 'true', confirm: true } }) },
     'POST /jobs/:id/cancel': {
       action: 'job.cancel',
       async build(admin) {
@@ -285,7 +292,14 @@ function nodeAndSyncCases(): Record<string, AuditEntry> {
     'POST /nodes/:id/delete': onNode('node.delete', '/delete'),
     'DELETE /nodes/:id': onNode('node.delete', ''),
     'POST /nodes/:id/test': { exempt: 'reads the node (GET /version) and changes nothing in Berth' },
-    'POST /inventory/sync': { action: 'job.enqueue', build: async () => ({ path: '/inventory/sync' }) },
+    'POST /inventory/sync': {
+      action: 'job.enqueue',
+      build: async () => {
+        // One sync at a time: one another file left waiting would be the answer, and nothing new written.
+        await testContext().db.models.Job.update({ status: 'cancelled', finishedAt: new Date() }, { where: { task: 'inventory-sync', status: ['pending', 'running'] } });
+        return { path: '/inventory/sync' };
+      },
+    },
     'POST /inventory/drift/import': {
       action: 'container.create',
       async build(admin) {

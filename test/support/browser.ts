@@ -10,14 +10,17 @@ import { track } from './resources.js';
 
 /**
  * Headless Chromium (BERTH_CHROMIUM, else the usual install paths: test/setup.js, which `npm test`
- * runs first, installs Debian's), with no network chatter (the machine has no internet).
+ * runs first, installs Debian's), with no network chatter (the machine has no internet); with
+ * `historyCache`, pages left are kept in the back/forward cache as in a person's browser.
  */
-export async function launchBrowser(): Promise<Browser> {
+export async function launchBrowser(options: { historyCache?: boolean } = {}): Promise<Browser> {
   const executablePath = findChromium();
   if (!executablePath) throw new Error('No Chromium found: run `node test/setup.js` (installs it on Debian) or set BERTH_CHROMIUM.');
   const browser = await chromium.launch({
     executablePath,
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync'],
+    // Playwright turns the back/forward cache off; a test of what Back restores turns it on again.
+    ...(options.historyCache ? { ignoreDefaultArgs: ['--disable-back-forward-cache'] } : {}),
   });
   const untrack = track('chromium', () => browser.close());
   const close = browser.close.bind(browser);

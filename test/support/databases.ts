@@ -68,3 +68,27 @@ export async function withFreshDatabase<T>(use: (db: Db, config: Config) => Prom
     initModels(testContext().db.sequelize);
   }
 }
+
+/**
+ * For a describe() whose tests share a database of their own (new and migrated before them, dropped
+ * after them), so that what they show does not depend on what other files left in the run's
+ * database. Read `fresh.db` and `fresh.config` inside hooks and tests.
+ */
+export function useFreshDatabase(): { db: Db; config: Config } {
+  const fresh = {} as { db: Db; config: Config };
+  let scratch: ScratchDatabase | undefined;
+  before(async () => {
+    scratch = await createScratchDatabase();
+    fresh.config = testConfig(scratch.url);
+    fresh.db = await openDatabase(fresh.config);
+  });
+  after(async () => {
+    try {
+      await fresh.db?.close();
+    } finally {
+      await scratch?.drop();
+      initModels(testContext().db.sequelize);
+    }
+  });
+  return fresh;
+}

@@ -85,4 +85,7 @@ export const allowedStatusOverrides: Record<string, number[]> = {
   // The edge's routes take an edge token or an allow-listed address, never a session: 401/403 for everyone here.
   'GET /nginx.conf': [401, 403],
   'POST /edges/report': [401, 403],
+  // A VM's owner reaches the command, which leaves VMs to administrators (Berth never creates them): 403.
+  'POST /vms/:id/stop': [403],
+  'POST /vms/:id/shutdown': [403],
 };

@@ -17,6 +17,12 @@ import type { Agent } from 'undici';
 export const DEFAULT_TIMEOUT_MS = 15_000;
 export const DEFAULT_RENEW_AFTER_MS = 60 * 60 * 1000;
 
+/** The connect timeout: `connectTimeoutMs` when given, never longer than the request's own timeout. */
+function connectTimeout(opts: Pick<ProxmoxClientOptions, 'timeoutMs' | 'connectTimeoutMs'>): number {
+  const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  return Math.min(opts.connectTimeoutMs ?? timeoutMs, timeoutMs);
+}
+
 /** A client bound to one Proxmox node (or cluster entry point). Create with {@link createProxmoxClient}. */
 export class ProxmoxClient {
   /** The package's typed API for calls without a helper; errors are still typed ProxmoxErrors. */
@@ -35,9 +41,11 @@ export class ProxmoxClient {
 
   constructor(opts: ProxmoxClientOptions) {
     const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-    this.dispatcher = createDispatcher(opts.tls, timeoutMs);
-    this.transport = new Transport({ baseUrl: opts.baseUrl, dispatcher: this.dispatcher, timeoutMs, logger: opts.logger });
+    const connectTimeoutMs = connectTimeout(opts);
+    this.dispatcher = createDispatcher(opts.tls, connectTimeoutMs);
+    this.transport = new Transport({ baseUrl: opts.baseUrl, dispatcher: this.dispatcher, timeoutMs, connectTimeoutMs, logger: opts.logger });
     this.baseUrl = this.transport.origin;
+    this.transport.signal = opts.signal;
     this.session = opts.auth.type === 'token'
       ? new TokenSession(opts.auth)
       : new TicketSession(this.transport, opts.auth, opts.clock ?? Date.now, opts.renewAfterMs ?? DEFAULT_RENEW_AFTER_MS, opts.logger);
@@ -59,6 +67,15 @@ export class ProxmoxClient {
     if (this.session instanceof TicketSession) return this.session.login();
     await this.transport.request('GET', `${API_PREFIX}/version`);
     return { username: this.session.tokenId.split('!')[0] };
+  }
+
+  /**
+   * Cancel every call when `signal` aborts (e.g. a cancelled job), for a client made elsewhere
+   * (options.signal does the same at creation). A call in flight stops at once.
+   */
+  abortOn(signal: AbortSignal | undefined): this {
+    this.transport.signal = signal;
+    return this;
   }
 
   /** Close the node's connections. The client must not be used afterwards. */
@@ -101,8 +118,9 @@ export async function authenticateUser(
  */
 export async function listRealms(node: Omit<ProxmoxClientOptions, 'auth'>): Promise<Realm[]> {
   const timeoutMs = node.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-  const dispatcher = createDispatcher(node.tls, timeoutMs);
-  const transport = new Transport({ baseUrl: node.baseUrl, dispatcher, timeoutMs, logger: node.logger });
+  const connectTimeoutMs = connectTimeout(node);
+  const dispatcher = createDispatcher(node.tls, connectTimeoutMs);
+  const transport = new Transport({ baseUrl: node.baseUrl, dispatcher, timeoutMs, connectTimeoutMs, logger: node.logger });
   try {
     return await new AccessApi(proxmoxApi(transport)).realms();
   } finally {

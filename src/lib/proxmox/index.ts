@@ -11,6 +11,7 @@ export { formatNet } from './containers.js';
 export { isTaskSuccess, type WaitOptions, type FollowOptions, type TaskLineHandler } from './tasks.js';
 export { parseSize, formatSize, volumeSize, type DiskSize } from './sizes.js';
 export { normalizeFingerprint } from './tls.js';
+export { formatDuration } from './transport.js';
 export { parseUpid, formatUpid, type Upid } from './upid.js';
 export { parsePropertyString, formatPropertyString, macFromNet, staticIpv4FromNet } from './property-string.js';
 export { primaryIpv4 } from './interfaces.js';

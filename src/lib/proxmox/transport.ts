@@ -8,7 +8,7 @@ import { fetch, type Agent } from 'undici';
 import {
   ProxmoxError, ProxmoxTimeoutError, ProxmoxTlsError, ProxmoxUnreachableError, errorFromResponse,
 } from './errors.js';
-import { FINGERPRINT_MISMATCH } from './tls.js';
+import { CONNECT_TIMEOUT, FINGERPRINT_MISMATCH } from './tls.js';
 import type { ProxmoxLogger } from './types.js';
 
 export const API_PREFIX = '/api2/json';
@@ -43,8 +43,26 @@ export interface TransportOptions {
   baseUrl: string;
   dispatcher: Agent;
   timeoutMs: number;
+  /** The dispatcher's connect timeout, named in the error when it expires (default: timeoutMs). */
+  connectTimeoutMs?: number;
   logger?: ProxmoxLogger;
 }
+
+/** A duration as people read it: `300 ms`, `5 s`, `1.5 s`. */
+export function formatDuration(ms: number): string {
+  return ms < 1000 ? `${ms} ms` : `${Number((ms / 1000).toFixed(1))} s`;
+}
+
+/** Plain words for the socket error codes people meet when a node cannot be reached. */
+const NETWORK_WORDS: Record<string, string> = {
+  ECONNREFUSED: 'connection refused: nothing listens on that port, or a firewall rejects it',
+  ECONNRESET: 'connection reset by the other side',
+  ENOTFOUND: 'host name not found (DNS)',
+  EAI_AGAIN: 'host name lookup failed for now (DNS)',
+  EHOSTUNREACH: 'no route to host',
+  ENETUNREACH: 'network unreachable',
+  UND_ERR_SOCKET: 'the connection closed before an answer',
+};
 
 const TLS_CODES = new Set([
   'DEPTH_ZERO_SELF_SIGNED_CERT', 'SELF_SIGNED_CERT_IN_CHAIN', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
@@ -68,6 +86,11 @@ export function encodeParams(params: Params | undefined): URLSearchParams {
 export class Transport implements ApiRequestable {
   readonly origin: string;
   auth?: AuthProvider;
+  /**
+   * Cancels every call (e.g. a cancelled job's signal): a call in flight is aborted at once and
+   * throws the signal's reason, as does any later call.
+   */
+  signal?: AbortSignal;
   private readonly opts: TransportOptions;
 
   constructor(opts: TransportOptions) {
@@ -122,17 +145,21 @@ export class Transport implements ApiRequestable {
     } else {
       for (const [k, v] of encoded) url.searchParams.append(k, v);
     }
+    const cancel = this.signal;
+    cancel?.throwIfAborted();
     const controller = new AbortController();
     const timer = setTimeout(() => controller.abort(), this.opts.timeoutMs);
     const started = Date.now();
     const where = { method, path: relPath(path) };
     try {
-      const res = await fetch(url, { method, headers: h, body, signal: controller.signal, dispatcher: this.opts.dispatcher });
+      const signal = cancel ? AbortSignal.any([controller.signal, cancel]) : controller.signal;
+      const res = await fetch(url, { method, headers: h, body, signal, dispatcher: this.opts.dispatcher });
       const text = await res.text();
       this.opts.logger?.debug({ ...where, status: res.status, ms: Date.now() - started }, 'proxmox request');
       return { status: res.status, reason: res.statusText, body: parseEnvelope(text, res.headers.get('content-type'), where, res.status) };
     } catch (e) {
       if (e instanceof ProxmoxError) throw e;
+      if (cancel?.aborted) throw cancel.reason;
       throw this.networkError(e, controller.signal.aborted, where);
     } finally {
       clearTimeout(timer);
@@ -146,7 +173,7 @@ export class Transport implements ApiRequestable {
   private networkError(e: unknown, timedOut: boolean, where: { method: string; path: string }): ProxmoxError {
     const label = `${where.method} ${this.origin}${API_PREFIX}${where.path}`;
     if (timedOut) {
-      return new ProxmoxTimeoutError(`Proxmox at ${this.origin} did not answer within ${this.opts.timeoutMs} ms (${label})`, { ...where, cause: e });
+      return new ProxmoxTimeoutError(`Proxmox at ${this.origin} did not answer within ${formatDuration(this.opts.timeoutMs)} (${label})`, { ...where, cause: e });
     }
     const { codes, detail } = describeCause(e);
     if (codes.some((c) => TLS_CODES.has(c) || c.startsWith('ERR_SSL') || c.startsWith('ERR_TLS'))) {
@@ -155,10 +182,12 @@ export class Transport implements ApiRequestable {
         { ...where, cause: e },
       );
     }
-    if (codes.includes('UND_ERR_CONNECT_TIMEOUT')) {
-      return new ProxmoxTimeoutError(`Proxmox at ${this.origin} did not accept a connection in time (${label})`, { ...where, cause: e });
+    if (codes.includes(CONNECT_TIMEOUT) || codes.includes('UND_ERR_CONNECT_TIMEOUT')) {
+      const ms = this.opts.connectTimeoutMs ?? this.opts.timeoutMs;
+      return new ProxmoxTimeoutError(`Proxmox at ${this.origin} did not accept a connection within ${formatDuration(ms)} (connect timeout; ${label})`, { ...where, cause: e });
     }
-    return new ProxmoxUnreachableError(`Proxmox at ${this.origin} is unreachable (${detail})`, { ...where, cause: e });
+    const words = codes.map((c) => NETWORK_WORDS[c]).find(Boolean);
+    return new ProxmoxUnreachableError(`Proxmox at ${this.origin} is unreachable${words ? `: ${words}` : ''} (${detail})`, { ...where, cause: e });
   }
 }
 

@@ -31,6 +31,13 @@ export interface ProxmoxClientOptions {
   tls?: ProxmoxTlsOptions;
   /** Per-request timeout, covering connect, headers and body (default 15000). */
   timeoutMs?: number;
+  /**
+   * How long opening a connection (TCP and TLS handshake) may take, within `timeoutMs` (default:
+   * `timeoutMs`). Short, so an unreachable node fails fast while a slow answer may take longer.
+   */
+  connectTimeoutMs?: number;
+  /** Cancels every call of the client (a cancelled job): calls throw the signal's reason. */
+  signal?: AbortSignal;
   auth: TicketAuth | TokenAuth;
   /** Milliseconds since the epoch; injectable so tests can age tickets. Default Date.now. */
   clock?: () => number;

@@ -339,14 +339,16 @@ describe('expiry: the expiry action (stop, then delete after the grace period)',
     await models().VirtualMachine.destroy({ where: { id: [vm.id, wrong.id] } });
   });
 
-  it('vm.shutdown (requestVmPower): shuts the VM down in the simulator as the requester, audited; a stopped VM or a busy one is refused with 409', async () => {
+  it('vm.shutdown (requestVmPower): refused without the policy\'s leave (403); shuts the VM down in the simulator as the requester, audited; a stopped VM or a busy one is refused with 409', async () => {
     const vm: VirtualMachine = await models().VirtualMachine.create({
       name: w.name('win-rdp01'), username: owner.username, osName: null, nodeId: w.n1.id, vmid: 200, macAddress: null, ipv4Address: null,
       status: 'running', environment: null, expiresAt: null, purpose: null, notes: null, tags: null,
     });
     const cmd = testCommand({ actor: { username: owner.username } });
-    const job = await requestVmPower(cmd, vm.id, 'shutdown');
-    await expectRejection(requestVmPower(cmd, vm.id, 'stop'), `${vm.name} is busy: job ${job.id}`);
+    // Only with the policy's leave (administrators, the expiry action): Berth never creates VMs.
+    await expectRejection(requestVmPower(cmd, vm.id, 'shutdown', { mayOperateUnmanaged: false }), `Berth did not create ${vm.name}, so only an administrator can have it shut down on Proxmox.`);
+    const job = await requestVmPower(cmd, vm.id, 'shutdown', { mayOperateUnmanaged: true });
+    await expectRejection(requestVmPower(cmd, vm.id, 'stop', { mayOperateUnmanaged: true }), `${vm.name} is busy: job ${job.id}`);
     const done = await waitForJob(job.id);
     expect(done.status, done.error ?? '').to.equal('success');
     expect(done).to.include({ task: 'vm.shutdown', createdBy: owner.username, command: `Shut down VM ${vm.name}` });
@@ -355,7 +357,7 @@ describe('expiry: the expiry action (stop, then delete after the grace period)',
     expect((await vm.reload()).status).to.equal('stopped');
     const audit = await models().AuditEvent.findOne({ where: { objectType: 'vm', objectId: String(vm.id), action: 'vm.shutdown' } });
     expect(audit).to.deep.include({ actor: owner.username });
-    await expectRejection(requestVmPower(cmd, vm.id, 'stop'), `${vm.name} is stopped: only a running or paused VM can be stopped.`);
+    await expectRejection(requestVmPower(cmd, vm.id, 'stop', { mayOperateUnmanaged: true }), `${vm.name} is stopped: only a running or paused VM can be stopped.`);
     await models().VirtualMachine.destroy({ where: { id: vm.id } });
   });
 

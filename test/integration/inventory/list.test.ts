@@ -52,7 +52,7 @@ describe('inventory: container and VM lists (search, filters, sort, pages)', fun
     const res = await agents.admin.get(`/containers?q=${tag}`).set('Accept', 'application/json').expect(200);
     expect(res.body).to.include({ total: 4, page: 1, per: 50, pages: 1 });
     const row = res.body.containers.find((r: { id: number }) => r.id === alpha.id);
-    expect(row).to.have.keys('id', 'name', 'nodeId', 'node', 'vmid', 'ip', 'mac', 'owner', 'status', 'environment', 'expiresAt', 'expired', 'expiringSoon', 'tags', 'drifted', 'updatedAt');
+    expect(row).to.have.keys('id', 'name', 'nodeId', 'node', 'vmid', 'ip', 'mac', 'owner', 'status', 'environment', 'expiresAt', 'expired', 'expiringSoon', 'tags', 'drifted', 'state', 'updatedAt');
     expect(row).to.include({ name: alpha.hostname, node: nodeA.name, vmid: alpha.vmid, ip: `${net}.1`, owner: owner.username, status: 'running', expiringSoon: true, expired: false, drifted: false });
     expect(row.tags).to.deep.equal([tag, `w${tag}`]);
     const b = res.body.containers.find((r: { id: number }) => r.id === beta.id);

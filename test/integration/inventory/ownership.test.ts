@@ -43,13 +43,16 @@ describe('inventory: record ownership', function () {
     });
   }
 
-  it('forces a non-admin to own what they create; an admin may name any valid owner, even one not yet in Berth', async () => {
+  it('forces a non-admin to own what they create; an admin may name a known owner, even one not yet in Berth (a pending request)', async () => {
     const user = await agentFor();
     const admin = await agentFor(true);
     const mine = await user.agent.post('/vms').set('X-CSRF-Token', user.csrf).send({ name: `own-${crypto.randomBytes(4).toString('hex')}.example.org`, username: admin.user.username }).expect(201);
     expect((await models().VirtualMachine.findByPk(mine.body.id))!.username).to.equal(user.user.username);
-    const theirs = await admin.agent.post('/vms').set('X-CSRF-Token', admin.csrf).send({ name: `pve-${crypto.randomBytes(4).toString('hex')}.example.org`, username: 'newcomer@pve' }).expect(201);
-    expect((await models().VirtualMachine.findByPk(theirs.body.id))!.username).to.equal('newcomer@pve');
+    // The owner rule (src/inventory/owners.ts): a name with no account must be a pending account request's.
+    const newcomer = `newcomer-${crypto.randomBytes(4).toString('hex')}@pve`;
+    await models().AccountRequest.create({ name: 'Newcomer', email: 'newcomer@example.org', username: newcomer, reason: 'lab' });
+    const theirs = await admin.agent.post('/vms').set('X-CSRF-Token', admin.csrf).send({ name: `pve-${crypto.randomBytes(4).toString('hex')}.example.org`, username: newcomer }).expect(201);
+    expect((await models().VirtualMachine.findByPk(theirs.body.id))!.username).to.equal(newcomer);
     const bad = await admin.agent.post('/vms').set('X-CSRF-Token', admin.csrf).send({ name: `bad-${crypto.randomBytes(4).toString('hex')}.example.org`, username: 'no spaces' }).expect(422);
     expect(bad.body.fields.username).to.contain('A username uses letters');
     // The new form offers the owner field to admins only.
@@ -66,8 +69,9 @@ describe('inventory: record ownership', function () {
     expect((await ct.reload()).purpose).to.equal('x');
     // An admin can reassign in an edit.
     const admin = await agentFor(true);
-    await admin.agent.put(`/containers/${ct.id}`).set('X-CSRF-Token', admin.csrf).send({ username: 'ops@pve' }).expect(200);
-    expect((await ct.reload()).username).to.equal('ops@pve');
+    const ops = (await createUser({ username: `ops-${crypto.randomBytes(4).toString('hex')}@pve`, realm: 'pve' })).user.username;
+    await admin.agent.put(`/containers/${ct.id}`).set('X-CSRF-Token', admin.csrf).send({ username: ops }).expect(200);
+    expect((await ct.reload()).username).to.equal(ops);
   });
 
   it('lets an owner transfer only to an existing, enabled Berth user, audited as a transfer; then they get 404', async () => {
@@ -95,15 +99,17 @@ describe('inventory: record ownership', function () {
     expect(JSON.parse(event!.changes!)).to.deep.equal({ username: { before: from.user.username, after: to.user.username } });
   });
 
-  it('lets an admin transfer to any valid username and stays on the page', async () => {
+  it('lets an admin transfer to a known owner (here a pending account request) and stays on the page', async () => {
     const admin = await agentFor(true);
     const ct = await createContainer({ username: null });
-    const res = await admin.agent.post(`/containers/${ct.id}/owner`).type('form').send({ _csrf: admin.csrf, username: 'future.user@pam' }).expect(303);
+    const future = `future.user-${crypto.randomBytes(4).toString('hex')}@pam`;
+    await models().AccountRequest.create({ name: 'Future', email: 'future@example.org', username: future, reason: 'lab' });
+    const res = await admin.agent.post(`/containers/${ct.id}/owner`).type('form').send({ _csrf: admin.csrf, username: future }).expect(303);
     expect(res.headers.location).to.equal(`/containers/${ct.id}`);
-    expect((await ct.reload()).username).to.equal('future.user@pam');
+    expect((await ct.reload()).username).to.equal(future);
     const bad = await admin.agent.post(`/containers/${ct.id}/owner`).set('X-CSRF-Token', admin.csrf).send({ username: '<script>' }).expect(422);
     expect(bad.body.fields.username).to.contain('A username uses letters');
-    const same = await admin.agent.post(`/containers/${ct.id}/owner`).set('X-CSRF-Token', admin.csrf).send({ username: 'future.user@pam' }).expect(200);
+    const same = await admin.agent.post(`/containers/${ct.id}/owner`).set('X-CSRF-Token', admin.csrf).send({ username: future }).expect(200);
     expect(same.body.changes).to.deep.equal({});
   });
 

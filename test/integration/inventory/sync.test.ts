@@ -41,8 +41,9 @@ describe('inventory: sync with Proxmox', () => {
     const ours = (r: { kind: string; id: number }) => (r.kind === 'container' ? cts : vms).includes(r.id);
     return { ...page, unknown: page.unknown.filter((g) => names.includes(g.node)), gone: page.gone.filter(ours), drifted: page.drifted.filter(ours) };
   };
-  /** Imports every machine of the last sync on this world's nodes, owned by `owner`. */
-  async function importAll(owner = 'sync-owner') {
+  /** Imports every machine of the last sync on this world's nodes, owned by a new user (the owner rule wants a known name). */
+  async function importAll() {
+    const owner = (await createUser()).user.username;
     for (const g of (await mine()).unknown) await importMachine(testCommand({ actor: { username: 'sync-test' } }), { kind: g.kind, node: g.node, vmid: g.vmid, username: owner });
   }
   const wait = async (upid: string) => w.pve.tasks.wait(upid, { pollMs: 10 });
@@ -170,6 +171,22 @@ describe('inventory: sync with Proxmox', () => {
     expect(w.s.sim.count('GET', `/nodes/${w.n1.name}/lxc/9000/config`), 'templates are not machines').to.equal(0);
     expect(await testContext().db.models.MachineSnapshot.count({ where: { node: { [Op.in]: [w.n1.name, w.n2.name] } } })).to.equal(5);
   });
+
+  it('replaces only the snapshots of the nodes it read: a sync of some nodes keeps every other node\'s', async () => {
+    const { models } = testContext().db;
+    const elsewhere = `${w.name('elsewhere')}-node`;
+    const seenAt = new Date(Date.UTC(2026, 0, 1));
+    await models.MachineSnapshot.create({ kind: 'lxc', node: elsewhere, vmid: 4242, name: 'kept', status: 'running', macAddress: null, ipv4Address: null, osName: null, syncJobId: null, seenAt });
+    const report = await sync({ nodeIds: [w.n1.id] });
+    expect(report.covered, 'one endpoint answers for its cluster').to.include.members([w.n1.name, w.n2.name]);
+    expect(report.covered).not.to.include(elsewhere);
+    const kept = await models.MachineSnapshot.findAll({ where: { node: elsewhere } });
+    expect(kept.map((g) => ({ vmid: g.vmid, name: g.name, seenAt: g.seenAt.toISOString() }))).to.deep.equal([{ vmid: 4242, name: 'kept', seenAt: seenAt.toISOString() }]);
+    // The nodes it read were replaced, not added to.
+    await sync({ nodeIds: [w.n1.id] });
+    expect(await models.MachineSnapshot.count({ where: { node: { [Op.in]: [w.n1.name, w.n2.name] } } })).to.equal(5);
+    await models.MachineSnapshot.destroy({ where: { node: elsewhere } });
+  });
 });
 
 describe('inventory: sync schedule', () => {
@@ -202,6 +219,11 @@ describe('inventory: sync schedule', () => {
     expect(audit.map((e) => e.actor)).to.deep.equal([null]);
 
     expect(await a.tick(), 'same slot later on').to.equal(null);
+    // A sync still waits: the next slot's tick starts no second one (it answers with the waiting one);
+    // once that has run, the slot after starts a new one.
+    now += 60 * 60_000;
+    expect((await b.tick())?.id, 'while a sync is pending').to.equal(job.id);
+    await job.update({ status: 'success', finishedAt: new Date() });
     now += 60 * 60_000;
     const next = await b.tick();
     expect(next).not.to.equal(null);

@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import request from 'supertest';
+import { SYNC_TASK } from '../../../src/jobs/tasks/inventory-sync.js';
 import { useApp } from '../../support/app.js';
 import { testContext } from '../../support/context.js';
 import { signedInAgent } from '../../support/login.js';
@@ -56,6 +57,30 @@ describe('jobs API', function () {
     await request(fixture.app).get(`/jobs/${mine}`).set('Accept', 'application/json').expect(401);
     await admin.agent.post('/jobs').set('X-CSRF-Token', admin.csrf).send({}).expect(422);
     await admin.agent.post('/jobs').send({ command: 'id' }).expect(403); // no CSRF token
+  });
+
+  it('POST /jobs {task: inventory-sync} keeps to one sync at a time: a second request answers with the pending one', async () => {
+    const admin = await agentFor(true);
+    const user = await agentFor(false);
+    const { Job, AuditEvent } = testContext().db.models;
+    const active = { task: SYNC_TASK, status: ['pending', 'running'] };
+    // Another file's sync may still be waiting in the run's database: ended first, so the first request here starts one.
+    await Job.update({ status: 'cancelled', finishedAt: new Date() }, { where: active });
+    await user.agent.post('/jobs').set('X-CSRF-Token', user.csrf).set('Accept', 'application/json').send({ task: SYNC_TASK }).expect(403);
+    await admin.agent.post('/jobs').set('X-CSRF-Token', admin.csrf).set('Accept', 'application/json').send({ task: SYNC_TASK, params: { nodeIds: [1] } }).expect(422);
+    const [a, b] = await Promise.all([1, 2].map(() => admin.agent.post('/jobs').set('X-CSRF-Token', admin.csrf).send({ task: SYNC_TASK })));
+    // One starts the sync (201); the other is answered with it (200, existing).
+    expect([a.status, b.status].sort()).to.deep.equal([200, 201]);
+    expect(a.body.id).to.equal(b.body.id);
+    expect([a.body.existing, b.body.existing].filter(Boolean)).to.deep.equal([true]);
+    expect((await Job.findAll({ where: active })).map((j) => j.id)).to.deep.equal([a.body.id]);
+    expect(await AuditEvent.count({ where: { action: 'job.enqueue', objectId: String(a.body.id) } })).to.equal(1);
+    // While it runs, too.
+    await Job.update({ status: 'running', startedAt: new Date() }, { where: { id: a.body.id } });
+    const c = await admin.agent.post('/jobs').set('X-CSRF-Token', admin.csrf).send({ task: SYNC_TASK }).expect(200);
+    expect(c.body).to.include({ id: a.body.id, existing: true });
+    // Ours: ended here so that no other test finds a sync pending.
+    await Job.update({ status: 'cancelled', finishedAt: new Date() }, { where: { id: a.body.id } });
   });
 
   it('the owner cancels a pending job at once and a running job through its runner; a finished job answers 409', async () => {
