@@ -31,9 +31,8 @@ describe('inventory: drift page bulk actions', function () {
   it('imports 50 unknown machines with one owner in one request, one audit event per record', async () => {
     const owner = await createAdminUser();
     const { node, snaps } = await unknownMachines(50);
-    const started = Date.now();
+    // One request (its time is measured in bench/drift-import.ts, not asserted here).
     const res = await post('/inventory/drift/import-bulk', { machines: snaps.map(refOf), username: owner.user.username }).expect(201);
-    const ms = Date.now() - started;
     expect(res.body.refused).to.deep.equal([]);
     expect(res.body.imported).to.have.length(50);
     const records = await containersAt(node, snaps.map((s) => s.vmid));
@@ -44,7 +43,6 @@ describe('inventory: drift page bulk actions', function () {
     const audited = await events('container', records.map((r) => r.id), 'container.create');
     expect(audited).to.have.length(50);
     expect(audited.every((e) => e.actor === admin.user.username && e.requestId === res.headers['x-request-id'])).to.equal(true);
-    expect(ms, 'one request for 50 imports').to.be.below(20_000);
   });
 
   it('asks for confirmation in the browser (naming count and owner), then imports the packed selection', async () => {
