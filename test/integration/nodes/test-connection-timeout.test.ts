@@ -82,9 +82,9 @@ describe('nodes: test connection within a short, configured time', () => {
     const node = await createNode();
     const page = (await agent.get(`/nodes/${node.id}`).expect(200)).text;
     expect(page).to.match(new RegExp(`<form method="post" action="/nodes/${node.id}/test" class="inline" data-busy="Testing connection…">`));
-    expect(page).to.include('<div class="table-scroll">').and.match(/<th>Last sync<\/th><td class="wrap node-sync" data-result="never">not synced yet<\/td>/);
+    expect(page).to.include('<div class="table-scroll" role="region" aria-label="Node details" tabindex="0">').and.match(/<th>Last sync<\/th><td class="wrap node-sync" data-result="never">not synced yet<\/td>/);
     const list = (await agent.get('/nodes').expect(200)).text;
-    expect(list).to.include('<div class="table-scroll">').and.include('<th>Last sync</th>');
+    expect(list).to.include('<div class="table-scroll" role="region" aria-label="Nodes" tabindex="0">').and.include('<th>Last sync</th>');
   });
 
   it('is for admins, with a CSRF token', async () => {
