@@ -114,7 +114,7 @@ export async function importMachine(cmd: CommandContext, input: MachineRef & { u
  * Of `snapshots`, the machines no record stands for, in one query per kind: a record stands for the
  * machine at its (node, VMID), and a record whose machine moved stands for it on its new node too.
  */
-async function unknownAmong<T extends Pick<MachineSnapshot, 'kind' | 'node' | 'vmid'>>(models: Models, snapshots: T[], transaction?: Transaction): Promise<T[]> {
+export async function unknownAmong<T extends Pick<MachineSnapshot, 'kind' | 'node' | 'vmid'>>(models: Models, snapshots: T[], transaction?: Transaction): Promise<T[]> {
   if (!snapshots.length) return [];
   const nodes = await models.Node.findAll({ attributes: ['id', 'name'], transaction });
   const nodeNames = new Map(nodes.map((n) => [n.id, n.name]));
@@ -203,9 +203,6 @@ export async function namedMachines(models: Models, refs: MachineRef[], transact
   });
   return found.filter((s) => wanted.has(machineKey(s.kind, s.node, s.vmid)));
 }
-
-/** Of `snaps`, the machines no record stands for (the import forms' rule). */
-export const unknownOf = (models: Models, snaps: MachineSnapshot[], transaction?: Transaction) => unknownAmong(models, snaps, transaction);
 
 const machineRef = (m: MachineRef) => machineKey(m.kind, m.node, m.vmid);
 const machineLabel = (m: MachineRef) => `${m.kind === 'lxc' ? 'CT' : 'VM'} ${m.vmid} on ${m.node}`;

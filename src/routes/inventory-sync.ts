@@ -1,5 +1,5 @@
 import { Router, type Request, type Response } from 'express';
-import { acceptDrift, BulkRefusedError, forgetGone, goneRecords, importableMachines, importMachine, importMachines, loadGoneRecords, namedMachines, relinkCandidates, relinkGone, relinkMatcher, requestInventorySync, unknownOf, bulkLimitError, DRIFT_BULK_MAX, type Refusal } from '../inventory/drift-actions.js';
+import { acceptDrift, BulkRefusedError, forgetGone, goneRecords, importableMachines, importMachine, importMachines, loadGoneRecords, namedMachines, relinkCandidates, relinkGone, relinkMatcher, requestInventorySync, unknownAmong, bulkLimitError, DRIFT_BULK_MAX, type Refusal } from '../inventory/drift-actions.js';
 import { machineKey } from '../inventory/drift.js';
 import { kindByKey, recordName, recordVmid } from '../inventory/kinds.js';
 import { wantsJson } from '../middlewares/errorHandler.js';
@@ -101,7 +101,7 @@ export function inventorySyncRoutes(ctx: RouteContext) {
       // 422): the confirmation page carries the machines it names, so what is confirmed is what is
       // imported, whatever a sync changes meanwhile. A list is labelled from the machines it names.
       const registered = new Set((await models.Node.findAll({ attributes: ['name'] })).map((n) => n.name));
-      const importable = input.all ? await importableMachines(models) : (await unknownOf(models, await namedMachines(models, input.machines!))).filter((s) => registered.has(s.node));
+      const importable = input.all ? await importableMachines(models) : (await unknownAmong(models, await namedMachines(models, input.machines!))).filter((s) => registered.has(s.node));
       const byRef = new Map(importable.map((s) => [machineKey(s.kind, s.node, s.vmid), s]));
       if (input.all && !importable.length) throw new ValidationError('There is no unknown machine on a registered node to import.');
       const refs = input.all ? [...byRef.keys()] : [...new Set(input.machines!.map((m) => machineKey(m.kind, m.node, m.vmid)))];
